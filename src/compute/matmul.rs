@@ -1,0 +1,418 @@
+//! Running one dense f32 matmul job on the engine: size checks before any allocation,
+//! the slice loop with a cancel check between dispatches, and suspend/resume so a job
+//! the owner interrupted is continued later instead of thrown away.
+
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use wgpu::util::DeviceExt;
+
+use super::{
+    CancelToken, ComputeError, Engine, HostProfile,
+    error::human_bytes,
+    kernels::MATMUL_TILE,
+    slicing::{Cursor, Planner, RateEstimator, Slice},
+};
+
+/// Shape of C = A·B: A is m×k, B is k×n, C is m×n, all row-major f32.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MatmulDims {
+    /// Rows of A and C.
+    pub m: u32,
+    /// Columns of B and C.
+    pub n: u32,
+    /// Columns of A, rows of B.
+    pub k: u32,
+}
+
+impl MatmulDims {
+    /// A square problem.
+    pub const fn square(size: u32) -> Self {
+        Self { m: size, n: size, k: size }
+    }
+    /// 2·m·n·k.
+    pub fn flops(&self) -> f64 {
+        2.0 * f64::from(self.m) * f64::from(self.n) * f64::from(self.k)
+    }
+    /// Saturates instead of overflowing, so absurd sizes still fail the limit checks.
+    fn bytes(rows: u32, cols: u32) -> u64 {
+        (u64::from(rows) * u64::from(cols)).saturating_mul(4)
+    }
+    /// Bytes of (A, B, C).
+    pub fn buffer_bytes(&self) -> (u64, u64, u64) {
+        (Self::bytes(self.m, self.k), Self::bytes(self.k, self.n), Self::bytes(self.m, self.n))
+    }
+
+    /// Rejects zero sizes and sizes that exceed the device's buffer limits or the host
+    /// memory needed to stage them, naming the limit. Allocates nothing.
+    pub fn check(&self, limits: &wgpu::Limits, host_available_bytes: u64) -> Result<(), ComputeError> {
+        if self.m == 0 || self.n == 0 || self.k == 0 {
+            return Err(ComputeError::ZeroSize { m: self.m.into(), n: self.n.into(), k: self.k.into() });
+        }
+        let binding = limits.max_storage_buffer_binding_size;
+        let (a, b, c) = self.buffer_bytes();
+        for (what, bytes) in [("matrix A", a), ("matrix B", b), ("matrix C", c)] {
+            if bytes > limits.max_buffer_size {
+                return Err(too_large(what, bytes, "the GPU's max_buffer_size", limits.max_buffer_size));
+            }
+            if bytes > binding {
+                return Err(too_large(what, bytes, "the GPU's max_storage_buffer_binding_size", binding));
+            }
+        }
+        // Host side: the inputs, the read-back copy of C and the result vector.
+        let host = a.saturating_add(b).saturating_add(c.saturating_mul(2));
+        if host_available_bytes > 0 && host > host_available_bytes / 2 {
+            return Err(too_large(
+                "staging A, B and C in RAM",
+                host,
+                "half the available host memory",
+                host_available_bytes / 2,
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn too_large(what: &'static str, needed: u64, limit: &'static str, allowed: u64) -> ComputeError {
+    ComputeError::TooLarge { what, needed: human_bytes(needed), limit, allowed: human_bytes(allowed) }
+}
+
+/// The uniform block of `shaders/matmul.wgsl`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    m: u32,
+    n: u32,
+    k: u32,
+    row0: u32,
+    col0: u32,
+    k0: u32,
+    k1: u32,
+    accumulate: u32,
+}
+
+/// Reported after every slice (progress bars, job progress events, benchmarks).
+#[derive(Debug, Clone, Copy)]
+pub struct SliceReport {
+    /// Slices run so far in this run.
+    pub index: u64,
+    /// FLOPs of this slice.
+    pub flops: f64,
+    /// Wall time from submit to completion.
+    pub elapsed: Duration,
+    /// Fraction of the whole job done, 0–1.
+    pub fraction_done: f64,
+}
+
+/// How a run of slices ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunState {
+    /// Every slice ran; read the output.
+    Done,
+    /// The cancel token was set; the job can be suspended and resumed.
+    Cancelled,
+}
+
+/// A partly done job in host memory: resumable on any engine with the same A and B.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SuspendedMatmul {
+    /// The job's shape.
+    pub dims: MatmulDims,
+    /// Where it stopped.
+    pub cursor: Cursor,
+    /// C as far as it was computed.
+    pub partial_c: Vec<f32>,
+}
+
+/// A matmul job with its buffers on the GPU.
+#[derive(Debug)]
+pub struct MatmulRun<'e> {
+    engine: &'e Engine,
+    dims: MatmulDims,
+    planner: Planner,
+    cursor: Cursor,
+    rate: RateEstimator,
+    c: wgpu::Buffer,
+    params: wgpu::Buffer,
+    bind_group: wgpu::BindGroup,
+    slice_times: Vec<Duration>,
+}
+
+impl Engine {
+    /// Uploads A and B and prepares a run of `dims`. Checks sizes before allocating.
+    pub fn start_matmul(&self, a: &[f32], b: &[f32], dims: MatmulDims) -> Result<MatmulRun<'_>, ComputeError> {
+        self.prepare(a, b, dims, None)
+    }
+
+    /// Continues a suspended job (possibly on a new engine after the owner left again).
+    pub fn resume_matmul(&self, a: &[f32], b: &[f32], job: &SuspendedMatmul) -> Result<MatmulRun<'_>, ComputeError> {
+        self.prepare(a, b, job.dims, Some(job))
+    }
+
+    /// Runs a whole matmul: C = A·B. `Err(Cancelled)` if `cancel` is set between slices.
+    pub fn matmul(
+        &self,
+        a: &[f32],
+        b: &[f32],
+        dims: MatmulDims,
+        cancel: &CancelToken,
+        on_slice: &mut dyn FnMut(&SliceReport),
+    ) -> Result<Vec<f32>, ComputeError> {
+        let mut run = self.start_matmul(a, b, dims)?;
+        match run.run(cancel, on_slice)? {
+            RunState::Done => run.read_output(),
+            RunState::Cancelled => Err(ComputeError::Cancelled),
+        }
+    }
+
+    fn prepare(
+        &self,
+        a: &[f32],
+        b: &[f32],
+        dims: MatmulDims,
+        resume: Option<&SuspendedMatmul>,
+    ) -> Result<MatmulRun<'_>, ComputeError> {
+        self.check_health()?;
+        dims.check(&self.limits, HostProfile::available_memory_bytes())?;
+        let (a_len, b_len, c_len) = dims.buffer_bytes();
+        check_len("A", a.len(), a_len / 4)?;
+        check_len("B", b.len(), b_len / 4)?;
+        if let Some(job) = resume {
+            check_len("partial C", job.partial_c.len(), c_len / 4)?;
+        }
+
+        let dev = &self.device;
+        let scope = dev.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let storage = wgpu::BufferUsages::STORAGE;
+        let a_buf = dev.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("matmul.a"),
+            contents: bytemuck::cast_slice(a),
+            usage: storage,
+        });
+        let b_buf = dev.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("matmul.b"),
+            contents: bytemuck::cast_slice(b),
+            usage: storage,
+        });
+        let c_usage = storage | wgpu::BufferUsages::COPY_SRC;
+        let c = match resume {
+            Some(job) => dev.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("matmul.c"),
+                contents: bytemuck::cast_slice(&job.partial_c),
+                usage: c_usage,
+            }),
+            None => dev.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("matmul.c"),
+                size: c_len,
+                usage: c_usage,
+                mapped_at_creation: false,
+            }),
+        };
+        let params = dev.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("matmul.params"),
+            size: std::mem::size_of::<Params>() as u64,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        if let Some(error) = pollster::block_on(scope.pop()) {
+            return Err(ComputeError::OutOfMemory { what: "the matmul buffers", reason: error.to_string() });
+        }
+        let bind_group = dev.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("matmul"),
+            layout: &self.matmul.layout,
+            entries: &[
+                wgpu::BindGroupEntry { binding: 0, resource: params.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 1, resource: a_buf.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 2, resource: b_buf.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 3, resource: c.as_entire_binding() },
+            ],
+        });
+        self.check_health()?;
+
+        let planner = Planner {
+            m: dims.m,
+            n: dims.n,
+            k: dims.k,
+            tile: MATMUL_TILE,
+            max_workgroups: self.limits.max_compute_workgroups_per_dimension.max(1),
+        };
+        // A cold engine starts with deliberately small slices and grows them.
+        let remembered = *self.last_rate.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let guess = remembered.unwrap_or(if self.profile().software { 2e8 } else { 5e9 });
+        Ok(MatmulRun {
+            engine: self,
+            dims,
+            planner,
+            cursor: resume.map(|j| j.cursor).unwrap_or_default(),
+            rate: RateEstimator::new(guess),
+            c,
+            params,
+            bind_group,
+            slice_times: Vec::new(),
+        })
+    }
+}
+
+fn check_len(which: &'static str, got: usize, expected: u64) -> Result<(), ComputeError> {
+    if got as u64 == expected { Ok(()) } else { Err(ComputeError::InputLength { which, got, expected }) }
+}
+
+impl MatmulRun<'_> {
+    /// The job's shape.
+    pub fn dims(&self) -> MatmulDims {
+        self.dims
+    }
+
+    /// Fraction of the job's FLOPs done, 0–1.
+    pub fn fraction_done(&self) -> f64 {
+        self.planner.fraction_done(&self.cursor)
+    }
+
+    /// Wall time of every slice run so far.
+    pub fn slice_times(&self) -> &[Duration] {
+        &self.slice_times
+    }
+
+    /// Runs slices until the job is done or `cancel` is set (checked before each slice).
+    pub fn run(
+        &mut self,
+        cancel: &CancelToken,
+        on_slice: &mut dyn FnMut(&SliceReport),
+    ) -> Result<RunState, ComputeError> {
+        let span = tracing::debug_span!("matmul", m = self.dims.m, n = self.dims.n, k = self.dims.k);
+        let _enter = span.enter();
+        loop {
+            if cancel.is_cancelled() {
+                tracing::debug!(done = self.fraction_done(), "cancelled between slices");
+                return Ok(RunState::Cancelled);
+            }
+            let budget = self.rate.budget(self.engine.slice_target);
+            let Some(slice) = self.planner.next(&mut self.cursor, budget) else {
+                *self.engine.last_rate.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                    Some(self.rate.flops_per_s());
+                return Ok(RunState::Done);
+            };
+            let elapsed = self.dispatch(&slice)?;
+            self.planner.advance(&mut self.cursor, &slice);
+            self.rate.observe(slice.flops(), elapsed);
+            self.slice_times.push(elapsed);
+            on_slice(&SliceReport {
+                index: self.slice_times.len() as u64,
+                flops: slice.flops(),
+                elapsed,
+                fraction_done: self.fraction_done(),
+            });
+        }
+    }
+
+    /// Runs one slice to completion and returns its wall time.
+    fn dispatch(&self, s: &Slice) -> Result<Duration, ComputeError> {
+        let e = self.engine;
+        let params = Params {
+            m: self.dims.m,
+            n: self.dims.n,
+            k: self.dims.k,
+            row0: s.row0,
+            col0: s.col0,
+            k0: s.k0,
+            k1: s.k1,
+            accumulate: u32::from(s.k0 > 0),
+        };
+        let started = Instant::now();
+        e.queue.write_buffer(&self.params, 0, bytemuck::bytes_of(&params));
+        let mut encoder = e.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("matmul") });
+        {
+            let mut pass = encoder
+                .begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("matmul"), timestamp_writes: None });
+            pass.set_pipeline(&e.matmul.pipeline);
+            pass.set_bind_group(0, &self.bind_group, &[]);
+            pass.dispatch_workgroups(s.cols.div_ceil(MATMUL_TILE.tile_n), s.rows.div_ceil(MATMUL_TILE.tile_m), 1);
+        }
+        e.queue.submit([encoder.finish()]);
+        e.wait()?;
+        Ok(started.elapsed())
+    }
+
+    /// Copies C back to host memory.
+    fn read_c(&self) -> Result<Vec<f32>, ComputeError> {
+        let e = self.engine;
+        let size = self.c.size();
+        let staging = e.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("matmul.readback"),
+            size,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut encoder =
+            e.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("matmul.readback") });
+        encoder.copy_buffer_to_buffer(&self.c, 0, &staging, 0, size);
+        e.queue.submit([encoder.finish()]);
+        let (tx, rx) = std::sync::mpsc::channel();
+        staging.map_async(wgpu::MapMode::Read, .., move |r| {
+            let _ = tx.send(r);
+        });
+        e.wait()?;
+        match rx.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => return Err(ComputeError::Gpu(format!("reading C back: {err}"))),
+            Err(_) => return Err(ComputeError::Gpu("reading C back: the map callback never ran".into())),
+        }
+        let view = staging.get_mapped_range(..).map_err(|err| ComputeError::Gpu(format!("reading C back: {err}")))?;
+        let out: Vec<f32> = bytemuck::pod_collect_to_vec(&view[..]);
+        drop(view);
+        staging.unmap();
+        Ok(out)
+    }
+
+    /// C, once [`run`](Self::run) returned [`RunState::Done`].
+    pub fn read_output(&self) -> Result<Vec<f32>, ComputeError> {
+        if self.planner.next(&mut self.cursor.clone(), f64::INFINITY).is_some() {
+            return Err(ComputeError::Gpu("read_output called before the job finished".into()));
+        }
+        self.read_c()
+    }
+
+    /// Brings the partial C to host memory and frees the GPU buffers.
+    pub fn suspend(self) -> Result<SuspendedMatmul, ComputeError> {
+        let partial_c = self.read_c()?;
+        Ok(SuspendedMatmul { dims: self.dims, cursor: self.cursor, partial_c })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits(buffer: u64, binding: u64) -> wgpu::Limits {
+        wgpu::Limits { max_buffer_size: buffer, max_storage_buffer_binding_size: binding, ..wgpu::Limits::default() }
+    }
+
+    #[test]
+    fn zero_sizes_are_rejected() {
+        for dims in [MatmulDims { m: 0, n: 4, k: 4 }, MatmulDims { m: 4, n: 0, k: 4 }, MatmulDims { m: 4, n: 4, k: 0 }]
+        {
+            assert!(matches!(dims.check(&wgpu::Limits::default(), 0), Err(ComputeError::ZeroSize { .. })));
+        }
+    }
+
+    #[test]
+    fn oversized_inputs_name_the_limit() {
+        let msg = MatmulDims::square(1024)
+            .check(&limits(1 << 30, 1 << 20), 0)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(msg.contains("max_storage_buffer_binding_size"), "{msg}");
+        assert!(msg.contains("4.0 MiB") && msg.contains("1.0 MiB"), "{msg}");
+        let err = MatmulDims::square(1024).check(&limits(1 << 20, u64::MAX), 0).err().map(|e| e.to_string());
+        assert!(err.unwrap_or_default().contains("max_buffer_size"));
+        let err = MatmulDims::square(1024).check(&wgpu::Limits::default(), 1 << 20).err().map(|e| e.to_string());
+        assert!(err.unwrap_or_default().contains("host memory"));
+    }
+
+    #[test]
+    fn huge_dimensions_do_not_overflow() {
+        let dims = MatmulDims { m: u32::MAX, n: u32::MAX, k: u32::MAX };
+        assert!(matches!(dims.check(&wgpu::Limits::default(), 0), Err(ComputeError::TooLarge { .. })));
+    }
+}

@@ -1,0 +1,13 @@
+//! Idlewatt's core: everything the desktop app and the headless node do, with no GUI
+//! dependency, so all of it is testable headless.
+//!
+//! # Layout
+//! - [`compute`]: the wgpu engine, the kernel registry (`shaders/*.wgsl`), slicing.
+//! - [`bench`]: the GPU-vs-CPU matmul benchmark behind `idlewatt-node bench`.
+//! - `src/bin/idlewatt-node.rs`: the headless node's command line.
+//!
+//! Later modules (DESIGN §1): `idle`, `sensors`, `governor`, `energy`, `wallet`,
+//! `network`, `node`, `store`, `config`.
+
+pub mod bench;
+pub mod compute;

@@ -1,0 +1,146 @@
+//! Tier two: the matmul kernel on a real device (lavapipe here) against the CPU
+//! reference, at sizes that are not multiples of the tile; rejection of bad sizes;
+//! cancellation between slices; suspend/resume; device-loss recovery.
+
+mod util;
+
+use std::time::{Duration, Instant};
+
+use idlewatt::bench::seeded_matrix;
+use idlewatt::compute::{CancelToken, ComputeError, MatmulDims, RunState, reference};
+
+fn inputs(dims: MatmulDims, seed: u64) -> (Vec<f32>, Vec<f32>) {
+    let (m, n, k) = (dims.m as usize, dims.n as usize, dims.k as usize);
+    (seeded_matrix(seed, m * k), seeded_matrix(seed + 1, k * n))
+}
+
+fn expected(a: &[f32], b: &[f32], d: MatmulDims) -> Vec<f32> {
+    reference::matmul(a, b, d.m as usize, d.n as usize, d.k as usize)
+}
+
+#[test]
+fn matmul_matches_reference_at_awkward_sizes() {
+    let engine = util::engine();
+    let never = CancelToken::new();
+    for (m, n, k) in [(1, 1, 1), (17, 33, 9), (255, 257, 129), (1000, 3, 70), (2, 300, 1500)] {
+        let dims = MatmulDims { m, n, k };
+        let (a, b) = inputs(dims, u64::from(m * 31 + n));
+        let mut slices = 0;
+        let c = engine.matmul(&a, &b, dims, &never, &mut |_| slices += 1).expect("matmul runs");
+        let err = reference::max_relative_error(&c, &expected(&a, &b, dims));
+        assert!(err < 1e-5, "{m}x{n}x{k}: relative error {err}");
+        assert!(slices >= 1);
+    }
+}
+
+#[test]
+fn tiny_slice_target_cuts_along_k_and_still_matches() {
+    let mut engine = util::engine();
+    engine.set_slice_target(Duration::from_millis(1));
+    let dims = MatmulDims { m: 130, n: 70, k: 2000 };
+    let (a, b) = inputs(dims, 5);
+    let mut run = engine.start_matmul(&a, &b, dims).expect("start");
+    assert_eq!(run.run(&CancelToken::new(), &mut |_| {}).expect("run"), RunState::Done);
+    assert!(run.slice_times().len() > 4, "expected several slices, got {}", run.slice_times().len());
+    let err = reference::max_relative_error(&run.read_output().expect("read"), &expected(&a, &b, dims));
+    assert!(err < 1e-5, "relative error {err}");
+}
+
+#[test]
+fn zero_and_oversized_and_mismatched_inputs_are_rejected_before_allocation() {
+    let engine = util::engine();
+    let never = CancelToken::new();
+    let zero = engine.matmul(&[], &[], MatmulDims { m: 0, n: 4, k: 4 }, &never, &mut |_| {});
+    assert!(matches!(zero, Err(ComputeError::ZeroSize { .. })), "{zero:?}");
+
+    // A alone would be a pebibyte: beyond every device and host.
+    let huge = MatmulDims { m: 1 << 16, n: 1, k: u32::MAX };
+    let err = engine.matmul(&[], &[], huge, &never, &mut |_| {}).expect_err("must be rejected");
+    let msg = err.to_string();
+    assert!(matches!(err, ComputeError::TooLarge { .. }), "{err:?}");
+    assert!(msg.contains("matrix A") && msg.contains("max_"), "message names buffer and limit: {msg}");
+
+    let short = engine.matmul(&[1.0; 3], &[1.0; 4], MatmulDims::square(2), &never, &mut |_| {});
+    assert!(matches!(short, Err(ComputeError::InputLength { which: "A", got: 3, expected: 4 })), "{short:?}");
+
+    // The engine is still fine afterwards.
+    let c = engine.matmul(&[2.0], &[3.0], MatmulDims::square(1), &never, &mut |_| {}).expect("still works");
+    assert_eq!(c, vec![6.0]);
+}
+
+#[test]
+fn cancel_stops_between_slices_promptly_and_leaves_the_engine_reusable() {
+    let engine = util::engine();
+    let dims = MatmulDims::square(1024); // ~1 s of lavapipe work, many slices
+    let (a, b) = inputs(dims, 9);
+    let cancel = CancelToken::new();
+    let mut run = engine.start_matmul(&a, &b, dims).expect("start");
+
+    let trigger = cancel.clone();
+    let cancelled_at = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let stamp = cancelled_at.clone();
+    let canceller = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(150));
+        *stamp.lock().expect("lock") = Some(Instant::now());
+        trigger.cancel();
+    });
+    let state = run.run(&cancel, &mut |_| {}).expect("run");
+    let returned = Instant::now();
+    canceller.join().expect("canceller thread");
+    assert_eq!(state, RunState::Cancelled);
+    let at = cancelled_at.lock().expect("lock").expect("cancel time recorded");
+    let latency = returned.saturating_duration_since(at);
+    let longest = run.slice_times().iter().max().copied().unwrap_or_default();
+    // At most one slice was in flight when the flag was set.
+    assert!(
+        latency <= longest + Duration::from_millis(20),
+        "stopped {latency:?} after cancel; longest slice {longest:?}"
+    );
+    assert!(latency < Duration::from_millis(100), "stopped {latency:?} after cancel");
+    let done = run.fraction_done();
+    assert!(done > 0.0 && done < 1.0, "cancel mid-way, got {done}");
+
+    // Suspend to host memory, drop the device entirely, resume on a new one.
+    let suspended = run.suspend().expect("suspend");
+    drop(engine);
+    let engine = util::engine();
+    let mut resumed = engine.resume_matmul(&a, &b, &suspended).expect("resume");
+    assert!((resumed.fraction_done() - done).abs() < 1e-12);
+    assert_eq!(resumed.run(&CancelToken::new(), &mut |_| {}).expect("run"), RunState::Done);
+    let c = resumed.read_output().expect("read");
+    let want = reference::sgemm(&a, &b, 1024, 1024, 1024);
+    let err = reference::max_relative_error(&c, &want);
+    assert!(err < 1e-5, "resumed job differs from CPU by {err}");
+    drop(resumed);
+
+    // And the next job on the same engine is right too.
+    let d2 = MatmulDims { m: 65, n: 63, k: 64 };
+    let (a2, b2) = inputs(d2, 11);
+    let c2 = engine.matmul(&a2, &b2, d2, &CancelToken::new(), &mut |_| {}).expect("next job");
+    assert!(reference::max_relative_error(&c2, &expected(&a2, &b2, d2)) < 1e-5);
+}
+
+#[test]
+fn a_set_token_cancels_before_the_first_slice() {
+    let engine = util::engine();
+    let cancel = CancelToken::new();
+    cancel.cancel();
+    let r = engine.matmul(&[1.0], &[1.0], MatmulDims::square(1), &cancel, &mut |_| {});
+    assert!(matches!(r, Err(ComputeError::Cancelled)), "{r:?}");
+    cancel.reset();
+    assert_eq!(engine.matmul(&[1.0], &[4.0], MatmulDims::square(1), &cancel, &mut |_| {}).expect("runs"), vec![4.0]);
+}
+
+#[test]
+fn device_loss_is_a_typed_error_and_a_new_engine_works() {
+    let engine = util::engine();
+    engine.simulate_device_loss();
+    let err = engine
+        .matmul(&[1.0], &[1.0], MatmulDims::square(1), &CancelToken::new(), &mut |_| {})
+        .expect_err("a lost device cannot compute");
+    assert!(err.needs_rebuild(), "expected DeviceLost, got {err:?}");
+    drop(engine);
+    let engine = util::engine();
+    let c = engine.matmul(&[3.0], &[5.0], MatmulDims::square(1), &CancelToken::new(), &mut |_| {}).expect("rebuilt");
+    assert_eq!(c, vec![15.0]);
+}
