@@ -4,6 +4,7 @@
 //! # Layout
 //! - [`compute`]: the wgpu engine, the kernel registry (`shaders/*.wgsl`), slicing.
 //! - [`bench`]: the GPU-vs-CPU matmul benchmark behind `idlewatt-node bench`.
+//! - [`paths`]: the per-user data folder (`IDLEWATT_DATA_DIR` overrides it).
 //! - `src/bin/idlewatt-node.rs`: the headless node's command line.
 //!
 //! Later modules (DESIGN §1): `idle`, `sensors`, `governor`, `energy`, `wallet`,
@@ -11,3 +12,4 @@
 
 pub mod bench;
 pub mod compute;
+pub mod paths;
