@@ -4,6 +4,7 @@
 //! # Layout
 //! - [`compute`]: the wgpu engine, the kernel registry (`shaders/*.wgsl`), slicing.
 //! - [`bench`]: the GPU-vs-CPU matmul benchmark behind `idlewatt-node bench`.
+//! - [`idle`]: time since the owner's last input, per desktop (X11, GNOME, KDE, Windows, macOS).
 //! - [`paths`]: the per-user data folder (`IDLEWATT_DATA_DIR` overrides it).
 //! - `src/bin/idlewatt-node.rs`: the headless node's command line.
 //!
@@ -12,4 +13,5 @@
 
 pub mod bench;
 pub mod compute;
+pub mod idle;
 pub mod paths;

@@ -29,3 +29,5 @@ pub fn engine() -> Engine {
     assert_eq!(chosen.get_info().backend, wgpu::Backend::Vulkan);
     Engine::from_adapter(chosen).expect("open the Vulkan device")
 }
+
+pub mod xvfb;
