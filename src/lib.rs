@@ -5,6 +5,7 @@
 //! - [`compute`]: the wgpu engine, the kernel registry (`shaders/*.wgsl`), slicing.
 //! - [`bench`]: the GPU-vs-CPU matmul benchmark behind `idlewatt-node bench`.
 //! - [`idle`]: time since the owner's last input, per desktop (X11, GNOME, KDE, Windows, macOS).
+//! - [`node`]: the agent's state machine (waiting, computing, yielding, ...) and its events.
 //! - [`paths`]: the per-user data folder (`IDLEWATT_DATA_DIR` overrides it).
 //! - `src/bin/idlewatt-node.rs`: the headless node's command line.
 //!
@@ -14,4 +15,5 @@
 pub mod bench;
 pub mod compute;
 pub mod idle;
+pub mod node;
 pub mod paths;

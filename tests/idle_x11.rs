@@ -39,7 +39,7 @@ fn no_display_is_a_clear_error() {
 fn fullscreen_focused_window_is_detected() {
     let x = Xvfb::start();
     let probe = X11Idle::connect(Some(&x.display)).expect("connect");
-    assert!(!probe.fullscreen_active().expect("query"), "no window manager, no active window");
+    assert!(!probe.is_fullscreen().expect("query"), "no window manager, no active window");
 
     // Play the window manager: a window, focused and marked full-screen.
     let (conn, screen) = x11rb::connect(Some(&x.display)).expect("connect");
@@ -53,13 +53,13 @@ fn fullscreen_focused_window_is_detected() {
     conn.change_property32(PropMode::REPLACE, root, active, AtomEnum::WINDOW, &[win]).expect("set active");
     conn.change_property32(PropMode::REPLACE, win, state, AtomEnum::ATOM, &[]).expect("clear state");
     conn.sync().expect("sync");
-    assert!(!probe.fullscreen_active().expect("query"), "focused but windowed");
+    assert!(!probe.is_fullscreen().expect("query"), "focused but windowed");
 
     conn.change_property32(PropMode::REPLACE, win, state, AtomEnum::ATOM, &[fullscreen]).expect("set fullscreen");
     conn.sync().expect("sync");
-    assert!(probe.fullscreen_active().expect("query"), "focused and full-screen");
+    assert!(probe.is_fullscreen().expect("query"), "focused and full-screen");
 
     conn.destroy_window(win).expect("destroy");
     conn.sync().expect("sync");
-    assert!(!probe.fullscreen_active().expect("query"), "a closed window is not full-screen");
+    assert!(!probe.is_fullscreen().expect("query"), "a closed window is not full-screen");
 }

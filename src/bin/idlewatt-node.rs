@@ -10,6 +10,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use idlewatt::bench;
 use idlewatt::compute::{AdapterPolicy, ComputeError, Engine, HardwareProfile};
+use idlewatt::node::{Event, EventKind, LocalJobs, Node, NodeConfig, RunWhen};
+use idlewatt::paths::DataDirs;
 
 #[derive(Parser, Debug)]
 #[command(name = "idlewatt-node", version, about = "Lend your idle GPU to the Idlewatt network, headless.")]
@@ -39,6 +41,46 @@ enum Command {
         #[arg(long)]
         allow_software: bool,
     },
+    /// Run the node: compute while you are away, give the GPU back when you return.
+    Run {
+        /// Print one JSON event per line instead of text.
+        #[arg(long)]
+        json: bool,
+        /// `idle`: only while you are away. `always`: whenever limits allow (servers).
+        #[arg(long, value_enum, default_value = "idle")]
+        when: When,
+        /// How long without keyboard/mouse input counts as away (e.g. 90s, 5m, 1h).
+        #[arg(long, default_value = "5m", value_parser = parse_duration)]
+        idle_after: std::time::Duration,
+        /// Allow a software (CPU) adapter such as lavapipe; meant for tests.
+        #[arg(long)]
+        allow_software: bool,
+        /// Size of the local benchmark jobs (until a network is configured).
+        #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=16384))]
+        job_size: u32,
+    },
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum When {
+    Idle,
+    Always,
+}
+
+/// "90", "90s", "5m", "1h", "250ms".
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len());
+    let (number, unit) = s.split_at(split);
+    let value: f64 = number.parse().map_err(|_| format!("{s:?} is not a duration like 90s, 5m or 1h"))?;
+    let seconds = match unit {
+        "" | "s" => value,
+        "ms" => value / 1000.0,
+        "m" | "min" => value * 60.0,
+        "h" => value * 3600.0,
+        _ => return Err(format!("unknown unit {unit:?} in {s:?}: use ms, s, m or h")),
+    };
+    std::time::Duration::try_from_secs_f64(seconds).map_err(|_| format!("{s:?} is out of range"))
 }
 
 /// Errors that mean "this machine has no GPU we will use" (exit code 3).
@@ -68,6 +110,104 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Info { json } => info(json),
         Command::Bench { json, sizes, allow_software } => bench(json, &sizes, allow_software),
+        Command::Run { json, when, idle_after, allow_software, job_size } => {
+            let mut config = NodeConfig::new(DataDirs::from_env()?);
+            config.when = match when {
+                When::Idle => RunWhen::Idle,
+                When::Always => RunWhen::Always,
+            };
+            config.idle_after = idle_after;
+            config.adapter = AdapterPolicy { allow_software }.with_env();
+            run_node(config, json, job_size)
+        }
+    }
+}
+
+fn run_node(config: NodeConfig, json: bool, job_size: u32) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let idle = idlewatt::idle::detect();
+        if let Err(e) = &idle {
+            tracing::warn!(%e, "no idle detection");
+        }
+        let node = Node::new(config, idle, Box::new(LocalJobs::new(job_size)));
+        let mut events = node.subscribe();
+        let printer = tokio::spawn(async move {
+            while let Ok(event) = events.recv().await {
+                print_event(&event, json);
+            }
+        });
+        node.run(shutdown_signal()).await?;
+        // The node dropped its sender: the printer drains what is left and ends.
+        let _ = printer.await;
+        Ok(())
+    })
+}
+
+/// Ctrl-C, or SIGTERM on Unix (a service manager or `kill`).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return std::future::pending::<()>().await,
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn print_event(event: &Event, json: bool) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let line = if json {
+        serde_json::to_string(event).unwrap_or_default()
+    } else {
+        match &event.kind {
+            EventKind::State { state, reason } => format!("{state:?}: {}", describe(reason)),
+            EventKind::Progress { job_id, fraction } => format!("  {job_id}: {:.0} %", fraction * 100.0),
+            EventKind::JobDone { job_id, flops, gpu_seconds } => {
+                format!("  {job_id} done: {:.2} GFLOP in {gpu_seconds:.2} s of GPU time", flops / 1e9)
+            }
+            EventKind::Yielded { latency_ms, kept_fraction } => match latency_ms {
+                Some(ms) => format!(
+                    "  GPU given back {ms:.0} ms after your input; {:.0} % of the job kept",
+                    kept_fraction * 100.0
+                ),
+                None => format!("  GPU released; {:.0} % of the job kept", kept_fraction * 100.0),
+            },
+        }
+    };
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
+fn describe(reason: &idlewatt::node::Reason) -> String {
+    use idlewatt::node::Reason as R;
+    match reason {
+        R::Starting => "starting".into(),
+        R::OwnerActive { idle_s, idle_after_s } => {
+            format!("you are using the computer (idle {idle_s} s of {idle_after_s} s)")
+        }
+        R::OwnerReturned => "you came back: giving the GPU back".into(),
+        R::OwnerAway => "you are away: computing".into(),
+        R::AlwaysOn => "computing whenever limits allow".into(),
+        R::NoIdleDetection { message } => message.clone(),
+        R::FullScreen => "a full-screen app has focus".into(),
+        R::UserPaused => "paused by you".into(),
+        R::PowerLimit { max_watts } => format!("keeping under {max_watts:.0} W"),
+        R::ThermalLimit { max_celsius } => format!("keeping under {max_celsius:.0} °C"),
+        R::OnBattery => "on battery".into(),
+        R::OutsideSchedule => "outside your schedule".into(),
+        R::GpuUnavailable { message } => format!("GPU unavailable: {message}"),
+        R::JobSourceUnavailable { message } => message.clone(),
+        R::ShuttingDown => "shutting down".into(),
     }
 }
 

@@ -124,6 +124,14 @@ pub struct SuspendedMatmul {
     pub partial_c: Vec<f32>,
 }
 
+impl SuspendedMatmul {
+    /// Fraction of the job's FLOPs already done, 0–1.
+    pub fn fraction_done(&self) -> f64 {
+        let d = self.dims;
+        Planner { m: d.m, n: d.n, k: d.k, tile: MATMUL_TILE, max_workgroups: u32::MAX }.fraction_done(&self.cursor)
+    }
+}
+
 /// A matmul job with its buffers on the GPU.
 #[derive(Debug)]
 pub struct MatmulRun<'e> {

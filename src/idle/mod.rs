@@ -50,6 +50,11 @@ pub trait IdleSource: Send {
     fn name(&self) -> &'static str;
     /// Time since the owner's last keyboard or mouse input.
     fn idle_time(&mut self) -> Result<Duration, IdleError>;
+    /// Whether the focused window is full-screen (a game, a video); `None` when this
+    /// back-end cannot tell.
+    fn fullscreen_active(&mut self) -> Option<bool> {
+        None
+    }
 }
 
 /// Picks the first back-end that answers in this session.

@@ -54,7 +54,7 @@ impl X11Idle {
 
     /// True when the window that has focus is full-screen. `false` when no window
     /// manager publishes an active window.
-    pub fn fullscreen_active(&self) -> Result<bool, IdleError> {
+    pub fn is_fullscreen(&self) -> Result<bool, IdleError> {
         let active = self
             .conn
             .get_property(false, self.root, self.net_active_window, AtomEnum::WINDOW, 0, 1)
@@ -81,5 +81,9 @@ impl IdleSource for X11Idle {
     fn idle_time(&mut self) -> Result<Duration, IdleError> {
         let info = self.conn.screensaver_query_info(self.root).map_err(err)?.reply().map_err(err)?;
         Ok(Duration::from_millis(u64::from(info.ms_since_user_input)))
+    }
+
+    fn fullscreen_active(&mut self) -> Option<bool> {
+        self.is_fullscreen().ok()
     }
 }

@@ -1,0 +1,157 @@
+//! What the node tells the world: its state with a reason, job progress, yields, and
+//! (once per second) samples. One broadcast stream feeds the CLI's JSON lines, the app's
+//! UI and the tests alike.
+
+use serde::Serialize;
+
+/// The node's states (DESIGN §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeState {
+    /// Owner present (or not away long enough): not computing.
+    Waiting,
+    /// Computing at full duty.
+    Computing,
+    /// Asked to stop; the GPU is finishing its last slice.
+    Yielding,
+    /// Not computing by rule (owner's pause, full-screen app, battery, schedule, ...).
+    Paused,
+    /// Computing below full duty to stay within a power or temperature limit.
+    Throttled,
+    /// No work can be fetched or handed in; results are kept until it can.
+    Offline,
+    /// Something needs the owner (no usable GPU, ...).
+    Error,
+}
+
+/// Why the node is in its state.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Reason {
+    /// Just started.
+    Starting,
+    /// The owner used the computer recently.
+    OwnerActive {
+        /// Seconds since the last input.
+        idle_s: u64,
+        /// Seconds of idleness needed.
+        idle_after_s: u64,
+    },
+    /// The owner came back while the node was computing.
+    OwnerReturned,
+    /// The owner has been away long enough.
+    OwnerAway,
+    /// The owner chose to compute whenever limits allow.
+    AlwaysOn,
+    /// Idle time cannot be read on this desktop; the node will not guess.
+    NoIdleDetection {
+        /// What was tried.
+        message: String,
+    },
+    /// A full-screen window (game, video) has focus.
+    FullScreen,
+    /// The owner paused Idlewatt.
+    UserPaused,
+    /// Keeping under the power cap.
+    PowerLimit {
+        /// The cap, W.
+        max_watts: f64,
+    },
+    /// Keeping under the temperature limit.
+    ThermalLimit {
+        /// The limit, °C.
+        max_celsius: f64,
+    },
+    /// Running on battery and the owner wants no work then.
+    OnBattery,
+    /// Outside the owner's schedule.
+    OutsideSchedule,
+    /// The GPU cannot be used.
+    GpuUnavailable {
+        /// Why.
+        message: String,
+    },
+    /// Work cannot be fetched or handed in.
+    JobSourceUnavailable {
+        /// Why.
+        message: String,
+    },
+    /// Shutting down.
+    ShuttingDown,
+}
+
+/// One event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum EventKind {
+    /// The state changed.
+    State {
+        /// New state.
+        state: NodeState,
+        /// Why.
+        reason: Reason,
+    },
+    /// A job advanced.
+    Progress {
+        /// Job id.
+        job_id: String,
+        /// 0–1.
+        fraction: f64,
+    },
+    /// A job finished and was handed in.
+    JobDone {
+        /// Job id.
+        job_id: String,
+        /// FLOPs of the job.
+        flops: f64,
+        /// GPU seconds spent on it (all its slices).
+        gpu_seconds: f64,
+    },
+    /// The GPU was given back.
+    Yielded {
+        /// From the owner's input (as the idle source dates it) to the last slice
+        /// finished, ms; `None` when the stop was not caused by the owner returning.
+        latency_ms: Option<f64>,
+        /// Fraction of the interrupted job kept for later.
+        kept_fraction: f64,
+    },
+}
+
+/// An event with its time (Unix ms).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event {
+    /// Unix time, ms.
+    pub ts_ms: u64,
+    /// What happened.
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+impl Event {
+    /// `kind`, now.
+    pub fn now(kind: EventKind) -> Self {
+        let ts_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        Self { ts_ms, kind }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_serialise_flat_with_a_timestamp() {
+        let e = Event::now(EventKind::State {
+            state: NodeState::Waiting,
+            reason: Reason::OwnerActive { idle_s: 3, idle_after_s: 300 },
+        });
+        let v = serde_json::to_value(&e).expect("json");
+        assert_eq!(v["event"], "state");
+        assert_eq!(v["state"], "waiting");
+        assert_eq!(v["reason"]["kind"], "owner_active");
+        assert_eq!(v["reason"]["idle_after_s"], 300);
+        assert!(v["ts_ms"].as_u64().is_some_and(|t| t > 1_700_000_000_000));
+    }
+}

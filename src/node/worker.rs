@@ -1,0 +1,220 @@
+//! The compute worker: a thread that owns the GPU while the node computes and nothing
+//! while it does not. On `Compute` it opens the device, resumes the interrupted job (or
+//! fetches a new one) and runs slices, sleeping between them as the duty cycle says; when
+//! cancelled it suspends the job to host memory and disk and drops the device, so no VRAM
+//! is held while the owner uses the computer.
+
+use std::path::PathBuf;
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, Ordering},
+    mpsc,
+};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{broadcast, mpsc as tmpsc};
+
+use super::events::{Event, EventKind};
+use super::jobs::{Job, JobSource, JobSourceError};
+use super::partial;
+use crate::compute::{AdapterPolicy, CancelToken, ComputeError, Engine, RunState, SuspendedMatmul};
+
+/// Commands to the worker.
+#[derive(Debug)]
+pub(crate) enum Command {
+    /// Compute until cancelled.
+    Compute,
+    /// Save state and exit.
+    Shutdown,
+}
+
+/// What the worker tells the control loop.
+#[derive(Debug)]
+pub(crate) enum Report {
+    /// The worker stopped computing (cancelled or failed) and holds no GPU.
+    Stopped {
+        /// When its last slice finished.
+        at: Instant,
+        /// Fraction of the interrupted job kept.
+        kept_fraction: f64,
+    },
+    /// The GPU cannot be used.
+    GpuError(ComputeError),
+    /// The job source failed.
+    SourceError(JobSourceError),
+}
+
+/// Duty cycle shared with the control loop, as f64 bits.
+#[derive(Debug, Clone)]
+pub(crate) struct Duty(Arc<AtomicU64>);
+
+impl Duty {
+    pub(crate) fn new(v: f64) -> Self {
+        Self(Arc::new(AtomicU64::new(v.to_bits())))
+    }
+    pub(crate) fn set(&self, v: f64) {
+        self.0.store(v.clamp(0.0, 1.0).to_bits(), Ordering::Release);
+    }
+    pub(crate) fn get(&self) -> f64 {
+        f64::from_bits(self.0.load(Ordering::Acquire))
+    }
+}
+
+pub(crate) struct Worker {
+    pub(crate) commands: mpsc::Sender<Command>,
+    pub(crate) thread: Option<JoinHandle<()>>,
+}
+
+struct State {
+    policy: AdapterPolicy,
+    jobs: Box<dyn JobSource>,
+    dir: PathBuf,
+    cancel: CancelToken,
+    duty: Duty,
+    events: broadcast::Sender<Event>,
+    reports: tmpsc::UnboundedSender<Report>,
+    current: Option<(Job, Option<SuspendedMatmul>)>,
+}
+
+impl Worker {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn spawn(
+        policy: AdapterPolicy,
+        jobs: Box<dyn JobSource>,
+        dir: PathBuf,
+        cancel: CancelToken,
+        duty: Duty,
+        events: broadcast::Sender<Event>,
+        reports: tmpsc::UnboundedSender<Report>,
+    ) -> std::io::Result<Self> {
+        let (commands, rx) = mpsc::channel();
+        let current = partial::load(&dir).map(|(job, s)| {
+            tracing::info!(job = %job.id, "resuming a job interrupted before the last exit");
+            (job, Some(s))
+        });
+        let mut state = State { policy, jobs, dir, cancel, duty, events, reports, current };
+        let thread = std::thread::Builder::new().name("idlewatt-compute".into()).spawn(move || {
+            while let Ok(cmd) = rx.recv() {
+                match cmd {
+                    Command::Compute => state.compute(),
+                    Command::Shutdown => break,
+                }
+            }
+        })?;
+        Ok(Self { commands, thread: Some(thread) })
+    }
+}
+
+impl State {
+    fn emit(&self, kind: EventKind) {
+        let _ = self.events.send(Event::now(kind));
+    }
+
+    /// Computes until cancelled or failed; always ends with a `Stopped` report.
+    fn compute(&mut self) {
+        let span = tracing::info_span!("compute");
+        let _enter = span.enter();
+        let mut stopped_at = Instant::now();
+        let engine = match Engine::new(self.policy) {
+            Ok(e) => Some(e),
+            Err(e) => {
+                let _ = self.reports.send(Report::GpuError(e));
+                None
+            }
+        };
+        if let Some(engine) = engine {
+            while !self.cancel.is_cancelled() {
+                match self.run_one(&engine) {
+                    Ok(Some(at)) => {
+                        stopped_at = at;
+                        break;
+                    }
+                    Ok(None) => stopped_at = Instant::now(),
+                    Err(report) => {
+                        let _ = self.reports.send(report);
+                        break;
+                    }
+                }
+            }
+            // Dropping the engine here releases the device and all its memory.
+        }
+        let kept_fraction =
+            self.current.as_ref().and_then(|(_, s)| s.as_ref()).map_or(0.0, SuspendedMatmul::fraction_done);
+        let _ = self.reports.send(Report::Stopped { at: stopped_at, kept_fraction });
+    }
+
+    /// Runs (or resumes) one job. `Ok(Some(last slice end))` when cancelled mid-job,
+    /// `Ok(None)` when done.
+    fn run_one(&mut self, engine: &Engine) -> Result<Option<Instant>, Report> {
+        let (job, suspended) = match self.current.take() {
+            Some(c) => c,
+            None => (self.jobs.next_job().map_err(Report::SourceError)?, None),
+        };
+        let span = tracing::info_span!("job", id = %job.id, m = job.dims.m, n = job.dims.n, k = job.dims.k);
+        let _enter = span.enter();
+        let (a, b) = job.inputs();
+        let started = match &suspended {
+            Some(s) => engine.resume_matmul(&a, &b, s),
+            None => engine.start_matmul(&a, &b, job.dims),
+        };
+        let mut run = match started {
+            Ok(run) => run,
+            Err(e) => {
+                self.current = Some((job, suspended));
+                return Err(Report::GpuError(e));
+            }
+        };
+        let (duty, cancel, events, job_id) =
+            (self.duty.clone(), self.cancel.clone(), self.events.clone(), job.id.clone());
+        let mut last_progress = Instant::now();
+        let mut gpu_time = Duration::ZERO;
+        let outcome = run.run(&self.cancel, &mut |slice| {
+            gpu_time += slice.elapsed;
+            if last_progress.elapsed() >= Duration::from_millis(250) {
+                last_progress = Instant::now();
+                let kind = EventKind::Progress { job_id: job_id.clone(), fraction: slice.fraction_done };
+                let _ = events.send(Event::now(kind));
+            }
+            // Duty cycle d: after a slice of t, rest t·(1−d)/d (woken early by cancel).
+            let d = duty.get();
+            if d < 0.999 {
+                cancel.sleep(slice.elapsed.mul_f64((1.0 - d) / d.max(0.01)));
+            }
+        });
+        let stopped = Instant::now();
+        match outcome {
+            Ok(RunState::Cancelled) => match run.suspend() {
+                Ok(s) => {
+                    if let Err(e) = partial::save(&self.dir, &job, &s) {
+                        tracing::warn!(%e, "could not save the interrupted job to disk; it is kept in memory");
+                    }
+                    self.current = Some((job, Some(s)));
+                    Ok(Some(stopped))
+                }
+                Err(e) => Err(Report::GpuError(e)),
+            },
+            Ok(RunState::Done) => {
+                let c = run.read_output().map_err(Report::GpuError)?;
+                drop(run);
+                partial::remove(&self.dir);
+                match self.jobs.submit(&job, c) {
+                    Ok(()) => {
+                        self.emit(EventKind::JobDone {
+                            job_id: job.id.clone(),
+                            flops: job.dims.flops(),
+                            gpu_seconds: gpu_time.as_secs_f64(),
+                        });
+                        Ok(None)
+                    }
+                    Err(e) => Err(Report::SourceError(e)),
+                }
+            }
+            Err(e) => {
+                // Keep the job (from its last saved point) for the next attempt.
+                self.current = Some((job, suspended));
+                Err(Report::GpuError(e))
+            }
+        }
+    }
+}
