@@ -5,6 +5,7 @@
 //! - [`compute`]: the wgpu engine, the kernel registry (`shaders/*.wgsl`), slicing.
 //! - [`bench`]: the GPU-vs-CPU matmul benchmark behind `idlewatt-node bench`.
 //! - [`paths`]: the per-user data folder (`IDLEWATT_DATA_DIR` overrides it).
+//! - [`sensors`]: GPU/CPU power, GPU temperature, mains/battery; measured or estimated.
 //! - `src/bin/idlewatt-node.rs`: the headless node's command line.
 //!
 //! Later modules (DESIGN §1): `idle`, `sensors`, `governor`, `energy`, `wallet`,
@@ -13,3 +14,4 @@
 pub mod bench;
 pub mod compute;
 pub mod paths;
+pub mod sensors;
