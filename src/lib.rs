@@ -6,6 +6,7 @@
 //! - [`bench`]: the GPU-vs-CPU matmul benchmark behind `idlewatt-node bench`.
 //! - [`paths`]: the per-user data folder (`IDLEWATT_DATA_DIR` overrides it).
 //! - [`sensors`]: GPU/CPU power, GPU temperature, mains/battery; measured or estimated.
+//! - [`governor`]: limits + a reading → a duty cycle and its reason (pure, simulated in tests).
 //! - `src/bin/idlewatt-node.rs`: the headless node's command line.
 //!
 //! Later modules (DESIGN §1): `idle`, `sensors`, `governor`, `energy`, `wallet`,
@@ -13,5 +14,6 @@
 
 pub mod bench;
 pub mod compute;
+pub mod governor;
 pub mod paths;
 pub mod sensors;
