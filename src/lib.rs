@@ -7,6 +7,7 @@
 //! - [`paths`]: the per-user data folder (`IDLEWATT_DATA_DIR` overrides it).
 //! - [`sensors`]: GPU/CPU power, GPU temperature, mains/battery; measured or estimated.
 //! - [`governor`]: limits + a reading → a duty cycle and its reason (pure, simulated in tests).
+//! - [`energy`]: power → Wh per minute/day/job/total in SQLite, with cost and CO₂.
 //! - `src/bin/idlewatt-node.rs`: the headless node's command line.
 //!
 //! Later modules (DESIGN §1): `idle`, `sensors`, `governor`, `energy`, `wallet`,
@@ -14,6 +15,7 @@
 
 pub mod bench;
 pub mod compute;
+pub mod energy;
 pub mod governor;
 pub mod paths;
 pub mod sensors;
