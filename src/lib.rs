@@ -8,6 +8,7 @@
 //! - [`sensors`]: GPU/CPU power, GPU temperature, mains/battery; measured or estimated.
 //! - [`governor`]: limits + a reading → a duty cycle and its reason (pure, simulated in tests).
 //! - [`energy`]: power → Wh per minute/day/job/total in SQLite, with cost and CO₂.
+//! - [`config`]: the owner's settings (`settings.json`), versioned and validated.
 //! - `src/bin/idlewatt-node.rs`: the headless node's command line.
 //!
 //! Later modules (DESIGN §1): `idle`, `sensors`, `governor`, `energy`, `wallet`,
@@ -15,6 +16,7 @@
 
 pub mod bench;
 pub mod compute;
+pub mod config;
 pub mod energy;
 pub mod governor;
 pub mod paths;
