@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::energy::Tariff;
-use crate::governor::Schedule;
+use crate::governor::{Limits, Pause, Schedule};
 use crate::paths::DataDirs;
 
 /// The settings file's name in the data folder.
@@ -206,6 +206,21 @@ impl Settings {
     /// The power cap in watts for a GPU rated `rated_watts`.
     pub fn power_cap_watts(&self, rated_watts: f64) -> f64 {
         self.max_watts.unwrap_or(DEFAULT_CAP_SHARE * rated_watts)
+    }
+
+    /// The governor's limits for a GPU rated `rated_watts` (see
+    /// [`crate::sensors::Sensors::rated`]), given the owner's pause and whether the owner
+    /// is at the machine (ignored in [`RunMode::Always`]).
+    pub fn limits(&self, rated_watts: f64, owner_active: bool, pause: Option<Pause>) -> Limits {
+        Limits {
+            max_watts: self.power_cap_watts(rated_watts),
+            max_temp_c: self.max_temp_c,
+            rated_watts,
+            run_on_battery: !self.pause_on_battery,
+            schedule: self.schedule.clone(),
+            pause,
+            owner_active: owner_active && self.run_mode == RunMode::Idle,
+        }
     }
 
     /// The price and grid intensity.

@@ -153,10 +153,10 @@ impl EnergyStore {
         Ok(())
     }
 
-    fn energy(&self, sql: &str, arg: &str) -> Result<Energy, EnergyError> {
+    fn energy(&self, sql: &str, args: impl rusqlite::Params) -> Result<Energy, EnergyError> {
         let row = self
             .conn
-            .query_row(sql, params![arg], |r| {
+            .query_row(sql, args, |r| {
                 Ok(Energy {
                     measured_wh: r.get::<_, Option<f64>>(0)?.unwrap_or(0.0),
                     estimated_wh: r.get::<_, Option<f64>>(1)?.unwrap_or(0.0),
@@ -169,7 +169,7 @@ impl EnergyStore {
 
     /// The energy of local date `date`.
     pub fn day(&self, date: NaiveDate) -> Result<Energy, EnergyError> {
-        self.energy("SELECT measured_wh, estimated_wh, seconds FROM days WHERE day = ?1", &date.to_string())
+        self.energy("SELECT measured_wh, estimated_wh, seconds FROM days WHERE day = ?1", [date.to_string()])
     }
 
     /// Today's energy (local date).
@@ -179,12 +179,12 @@ impl EnergyStore {
 
     /// All energy ever recorded.
     pub fn total(&self) -> Result<Energy, EnergyError> {
-        self.energy("SELECT SUM(measured_wh), SUM(estimated_wh), SUM(seconds) FROM days WHERE ?1 = ?1", "")
+        self.energy("SELECT SUM(measured_wh), SUM(estimated_wh), SUM(seconds) FROM days", [])
     }
 
     /// The energy of job `id`.
     pub fn job(&self, id: &str) -> Result<Energy, EnergyError> {
-        self.energy("SELECT measured_wh, estimated_wh, seconds FROM jobs WHERE job = ?1", id)
+        self.energy("SELECT measured_wh, estimated_wh, seconds FROM jobs WHERE job = ?1", [id])
     }
 
     /// The last `n` local days ending today, oldest first (days without energy are zero).

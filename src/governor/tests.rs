@@ -76,6 +76,17 @@ fn thermal_limit_binds_before_the_power_limit_in_a_hot_room() {
 }
 
 #[test]
+fn starting_above_the_limit_backs_off_at_once() {
+    let gpu = GpuModel { ambient_c: 35.0, k_c_per_w: 0.2, tau_s: 60.0, ..gpu_300w() };
+    let mut s = scenario(gpu, limits(280.0, 80.0), 3);
+    s.start_temp_c = 90.0;
+    let f = sim::run(&s);
+    assert!(f.steps.iter().filter(|st| st.temp_c > 81.0).all(|st| st.duty == 0.0), "no work while too hot");
+    assert!(f.steps.iter().skip_while(|st| st.temp_c > 80.0).all(|st| st.temp_c <= 82.0));
+    assert_eq!(f.final_reason, Reason::ThermalLimit);
+}
+
+#[test]
 fn cap_above_full_power_runs_at_full_duty() {
     let f = sim::run(&scenario(gpu_300w(), limits(400.0, 90.0), 5));
     assert!(f.final_duty > 0.999, "{}", f.final_duty);

@@ -53,11 +53,14 @@ impl HwmonGpu {
 
     /// Temperature in °C, when the driver reports it.
     pub fn temp_c(&self) -> Option<f64> {
-        let first = entries_with_prefix(&self.dir, "temp")
-            .into_iter()
-            .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().ends_with("_input")))
-            .find_map(|p| read_i64(&p));
-        read_i64(&self.dir.join("temp1_input")).or(first).map(|milli| milli as f64 / 1000.0)
+        read_i64(&self.dir.join("temp1_input"))
+            .or_else(|| {
+                entries_with_prefix(&self.dir, "temp")
+                    .into_iter()
+                    .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().ends_with("_input")))
+                    .find_map(|p| read_i64(&p))
+            })
+            .map(|milli| milli as f64 / 1000.0)
     }
 }
 
