@@ -182,12 +182,18 @@ impl Governor {
         let rated = if limits.rated_watts.is_finite() && limits.rated_watts > 0.0 { limits.rated_watts } else { 200.0 };
 
         // Power path (an unreadable power holds the duty).
-        let power_err = watts.is_finite().then(|| (limits.max_watts - watts) / rated);
+        // A non-finite limit (never from validated settings) holds the duty too: from a
+        // fresh start that is 0, the safe side.
+        let power_err = (watts.is_finite() && limits.max_watts.is_finite()).then(|| (limits.max_watts - watts) / rated);
         let u_power = power_err.map_or(self.duty, |e| t.kp_power * e + self.i_power);
         // Thermal path (absent without a temperature).
         let temp = reading.gpu_temp_c.as_ref().map(|m| m.value).filter(|v| v.is_finite());
         let temp_err = temp.map(|c| (limits.max_temp_c - t.temp_margin_c - c) / TEMP_SCALE_C);
-        let u_temp = temp_err.map_or(f64::INFINITY, |e| t.kp_temp * e + self.i_temp);
+        let u_temp = match temp_err {
+            Some(e) if e.is_finite() => t.kp_temp * e + self.i_temp,
+            Some(_) => self.duty,
+            None => f64::INFINITY,
+        };
         let u_slew = self.duty + t.max_rise_per_s * dt;
 
         let wanted = u_power.min(u_temp).min(u_slew);
@@ -203,7 +209,7 @@ impl Governor {
         if let Some(e) = power_err {
             self.i_power = (self.i_power + t.ki_power * e * dt).clamp(0.0, 1.0);
         }
-        if let Some(e) = temp_err {
+        if let Some(e) = temp_err.filter(|e| e.is_finite()) {
             self.i_temp = (self.i_temp + t.ki_temp * e * dt).clamp(0.0, 1.0);
         } else {
             self.i_temp = duty;

@@ -190,3 +190,22 @@ fn estimated_power_converges_to_the_cap() {
     }
     assert!((rated.estimate(g.duty()) - 240.0).abs() < 1.0);
 }
+
+#[test]
+fn nonsense_limits_or_readings_never_start_work() {
+    let now = at(2025, 6, 4, 12, 0);
+    let mut r = reading(PowerSupply::Ac);
+    r.gpu_temp_c = Some(Measurement { value: 50.0, source: Source::Measured { via: Via::Nvml } });
+    for l in [limits(f64::NAN, 80.0), limits(200.0, f64::NAN), limits(f64::INFINITY, 80.0)] {
+        let mut g = Governor::new();
+        for _ in 0..10 {
+            let d = g.step(&l, &r, now, 1.0);
+            assert_eq!(d.duty, 0.0, "{l:?}");
+        }
+    }
+    let mut g = Governor::new();
+    r.gpu_watts.value = f64::NAN;
+    assert_eq!(g.step(&limits(200.0, 80.0), &r, now, 1.0).duty, 0.0, "unreadable power holds duty 0");
+    r.gpu_watts.value = 50.0;
+    assert!(g.step(&limits(200.0, 80.0), &r, now, f64::NAN).duty == 0.0, "a NaN step length adds nothing");
+}
