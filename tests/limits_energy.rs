@@ -47,3 +47,12 @@ fn a_minute_of_the_node_loop_records_energy_inside_the_limits() {
     assert!((total.total_wh() - job.total_wh()).abs() < 1e-9);
     assert!(total.cost(&settings.tariff()).amount > 0.0);
 }
+
+#[test]
+fn the_loop_state_can_move_into_a_task() {
+    fn send<T: Send + 'static>() {}
+    send::<Sensors>();
+    send::<Governor>();
+    send::<EnergyStore>();
+    send::<Settings>();
+}
