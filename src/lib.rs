@@ -7,13 +7,20 @@
 //! - [`idle`]: time since the owner's last input, per desktop (X11, GNOME, KDE, Windows, macOS).
 //! - [`node`]: the agent's state machine (waiting, computing, yielding, ...) and its events.
 //! - [`paths`]: the per-user data folder (`IDLEWATT_DATA_DIR` overrides it).
+//! - [`sensors`]: GPU/CPU power, GPU temperature, mains/battery; measured or estimated.
+//! - [`governor`]: limits + a reading → a duty cycle and its reason (pure, simulated in tests).
+//! - [`energy`]: power → Wh per minute/day/job/total in SQLite, with cost and CO₂.
+//! - [`config`]: the owner's settings (`settings.json`), versioned and validated.
 //! - `src/bin/idlewatt-node.rs`: the headless node's command line.
 //!
-//! Later modules (DESIGN §1): `idle`, `sensors`, `governor`, `energy`, `wallet`,
-//! `network`, `node`, `store`, `config`.
+//! Later modules (DESIGN §1): `wallet`, `network`.
 
 pub mod bench;
 pub mod compute;
+pub mod config;
+pub mod energy;
+pub mod governor;
 pub mod idle;
 pub mod node;
 pub mod paths;
+pub mod sensors;
