@@ -27,7 +27,11 @@ pub(crate) async fn authenticate(
         return Err(reject(&AuthError::ReplayedNonce(h.nonce)));
     }
     if !state.limiter.allow(address) {
-        return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, ErrorKind::RateLimited, "too many requests from this address; slow down"));
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorKind::RateLimited,
+            "too many requests from this address; slow down",
+        ));
     }
     Ok(address)
 }

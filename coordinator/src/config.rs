@@ -42,6 +42,10 @@ pub struct Config {
     pub rate_limit_burst: f64,
     /// Body limit for everything but results, bytes.
     pub small_body_limit: usize,
+    /// Load benchmarks only: draw job seeds from this list instead of at random, so
+    /// simulated nodes can precompute answers. Makes results predictable: never set
+    /// it on a real network (the binary has no flag for it).
+    pub job_seeds: Option<Vec<u64>>,
 }
 
 impl Default for Config {
@@ -63,6 +67,7 @@ impl Default for Config {
             rate_limit_per_s: 20.0,
             rate_limit_burst: 40.0,
             small_body_limit: 16 * 1024,
+            job_seeds: None,
         }
     }
 }
@@ -74,12 +79,18 @@ impl Config {
     /// Checks the values make sense together; the message names the bad one.
     pub fn validate(&self) -> Result<(), String> {
         if self.min_job_dim == 0 || self.min_job_dim > self.max_job_dim || self.max_job_dim > HARD_MAX_DIM {
-            return Err(format!("job dims must satisfy 1 <= min ({}) <= max ({}) <= {HARD_MAX_DIM}", self.min_job_dim, self.max_job_dim));
+            return Err(format!(
+                "job dims must satisfy 1 <= min ({}) <= max ({}) <= {HARD_MAX_DIM}",
+                self.min_job_dim, self.max_job_dim
+            ));
         }
         if let Some(d) = self.fixed_job_dim
             && (d == 0 || d > self.max_job_dim)
         {
             return Err(format!("fixed job dim {d} must be in 1..={}", self.max_job_dim));
+        }
+        if self.job_seeds.as_ref().is_some_and(|s| s.is_empty() || s.iter().any(|&x| x >= 1 << 53)) {
+            return Err("job seeds must be a non-empty list of values below 2^53".into());
         }
         if self.verify_rounds == 0 || self.verify_rounds > 64 {
             return Err("verify rounds must be in 1..=64".into());
@@ -97,7 +108,9 @@ impl Config {
             return Err("rate limit must be positive and the burst at least 1".into());
         }
         let max = u128::from(self.max_job_dim);
-        if TokenAmount::for_flops(2 * max * max * max, self.reward_per_tflop).is_none_or(|r| r.0 > i64::MAX as u128 * 1_000_000_000) {
+        if TokenAmount::for_flops(2 * max * max * max, self.reward_per_tflop)
+            .is_none_or(|r| r.0 > i64::MAX as u128 * 1_000_000_000)
+        {
             return Err("reward per TFLOP too large: a largest job's reward overflows".into());
         }
         Ok(())

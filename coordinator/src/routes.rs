@@ -9,6 +9,7 @@ use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use idlewatt_protocol::TokenAmount;
 use idlewatt_protocol::auth::now_ms;
 use idlewatt_protocol::inputs::matmul_inputs;
 use idlewatt_protocol::verify::verify_matmul;
@@ -16,7 +17,6 @@ use idlewatt_protocol::wire::{
     AccountBalance, ErrorKind, JobSpec, Lease, LeaseRequest, NetworkStatus, NodeRegistration, Registered, ResultStatus,
     ResultSubmission, SubmissionOutcome,
 };
-use idlewatt_protocol::TokenAmount;
 use serde::de::DeserializeOwned;
 
 use crate::auth::authenticate;
@@ -76,10 +76,18 @@ async fn register(
     let who = authenticate(&st, &method, &uri, &headers, &bytes).await?;
     let reg: NodeRegistration = parse(&bytes)?;
     if reg.address != who {
-        return Err(ApiError::forbidden(format!("the body registers {} but the request is signed by {who}", reg.address)));
+        return Err(ApiError::forbidden(format!(
+            "the body registers {} but the request is signed by {who}",
+            reg.address
+        )));
     }
     let h = &reg.hardware;
-    for (name, s) in [("adapter", &h.adapter), ("backend", &h.backend), ("device_type", &h.device_type), ("app_version", &reg.app_version)] {
+    for (name, s) in [
+        ("adapter", &h.adapter),
+        ("backend", &h.backend),
+        ("device_type", &h.device_type),
+        ("app_version", &reg.app_version),
+    ] {
         if s.len() > 256 {
             return Err(ApiError::bad_request(format!("{name} is longer than 256 bytes")));
         }
@@ -89,7 +97,11 @@ async fn register(
     }
     store::upsert_node(&st.db, &reg, now_ms()).await?;
     tracing::info!(node = %who, adapter = %h.adapter, gflops = h.benchmark_gflops, "node registered");
-    Ok(Json(Registered { address: who, max_open_leases: st.config.max_leases_per_node, reward_per_tflop: st.config.reward_per_tflop }))
+    Ok(Json(Registered {
+        address: who,
+        max_open_leases: st.config.max_leases_per_node,
+        reward_per_tflop: st.config.reward_per_tflop,
+    }))
 }
 
 async fn lease(
@@ -104,12 +116,13 @@ async fn lease(
     let req: LeaseRequest = parse(&bytes)?;
     let now = now_ms();
     let cfg = &st.config;
-    let node = store::touch_node(&st.db, who, now)
+    let window_start = now - i64::try_from(cfg.bad_result_window.as_millis()).unwrap_or(i64::MAX);
+    let standing = store::node_standing(&st.db, who, window_start)
         .await?
         .ok_or_else(|| ApiError::forbidden("this address is not registered: POST /v1/nodes first"))?;
-    let window_start = now - i64::try_from(cfg.bad_result_window.as_millis()).unwrap_or(i64::MAX);
-    let (bad, last_reason) = store::bad_results(&st.db, who, window_start).await?;
+    let bad = standing.bad_results;
     if bad >= i64::from(cfg.bad_result_limit) {
+        let last_reason = store::last_rejection(&st.db, who).await?;
         let msg = format!(
             "{bad} results failed verification in the last {} h (latest: {}); this node gets no more work until they age out",
             cfg.bad_result_window.as_secs() / 3600,
@@ -118,8 +131,8 @@ async fn lease(
         tracing::warn!(node = %who, bad, "node refused work");
         return Err(ApiError::new(StatusCode::FORBIDDEN, ErrorKind::NodeRefused, msg));
     }
-    store::expire_overdue(&st.db, now).await?;
-    let open = store::open_leases(&st.db, who).await?;
+    // Overdue leases are expired (and their jobs reopened) by the server's sweeper.
+    let open = standing.open_leases;
     if open >= i64::from(cfg.max_leases_per_node) {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -127,20 +140,40 @@ async fn lease(
             format!("this node already holds {open} leases (at most {})", cfg.max_leases_per_node),
         ));
     }
+    let node = standing.info;
     let limits = idlewatt_protocol::wire::NodeLimits {
         max_dim: req.limits.max_dim,
         max_buffer_bytes: req.limits.max_buffer_bytes.min(node.max_buffer_bytes),
     };
-    let dim = sizing::job_dim(node.benchmark_gflops, cfg.target_job_seconds, cfg.min_job_dim, cfg.max_job_dim, cfg.fixed_job_dim, limits)
-        .map_err(|e| ApiError::bad_request(e.0))?;
-    let spec = JobSpec::Matmul { m: dim, n: dim, k: dim, seed: random_u64()? & SEED_MASK };
-    let reward = TokenAmount::for_flops(spec.flops(), cfg.reward_per_tflop).ok_or_else(|| ApiError::internal("reward overflow"))?;
+    let dim = sizing::job_dim(
+        node.benchmark_gflops,
+        cfg.target_job_seconds,
+        cfg.min_job_dim,
+        cfg.max_job_dim,
+        cfg.fixed_job_dim,
+        limits,
+    )
+    .map_err(|e| ApiError::bad_request(e.0))?;
+    let seed = match &cfg.job_seeds {
+        Some(seeds) if !seeds.is_empty() => seeds[(random_u64()? % seeds.len() as u64) as usize],
+        _ => random_u64()? & SEED_MASK,
+    };
+    let spec = JobSpec::Matmul { m: dim, n: dim, k: dim, seed };
+    let reward = TokenAmount::for_flops(spec.flops(), cfg.reward_per_tflop)
+        .ok_or_else(|| ApiError::internal("reward overflow"))?;
     let lease_id = random_id()?;
     let deadline = now + i64::try_from(cfg.lease_duration.as_millis()).unwrap_or(i64::MAX / 2);
     let new_job = NewJob { id: random_id()?, spec, reward };
     let issued = store::issue_lease(&st.db, who, &lease_id, limits, now, deadline, new_job).await?;
     tracing::info!(node = %who, lease = %lease_id, job = %issued.job_id, ?issued.spec, "lease issued");
-    Ok(Json(Lease { lease_id, job_id: issued.job_id, job: issued.spec, issued_at_ms: now, deadline_ms: deadline, reward: issued.reward }))
+    Ok(Json(Lease {
+        lease_id,
+        job_id: issued.job_id,
+        job: issued.spec,
+        issued_at_ms: now,
+        deadline_ms: deadline,
+        reward: issued.reward,
+    }))
 }
 
 /// The answer recorded for a judged lease, repeated for every identical resubmission.
@@ -185,13 +218,21 @@ async fn submit_result(
         return if lease.result_sha256.as_deref() == Some(claimed.as_str()) {
             recorded_outcome(&lease, &claimed)
         } else {
-            Err(ApiError::new(StatusCode::CONFLICT, ErrorKind::Conflict, "a different result was already submitted for this lease"))
+            Err(ApiError::new(
+                StatusCode::CONFLICT,
+                ErrorKind::Conflict,
+                "a different result was already submitted for this lease",
+            ))
         };
     }
     let now = now_ms();
     if lease.status == "expired" || now > lease.deadline_ms {
         store::expire_lease(&st.db, &lease, now).await?;
-        return Err(ApiError::new(StatusCode::GONE, ErrorKind::LeaseExpired, "the lease's deadline passed; the job went to another node"));
+        return Err(ApiError::new(
+            StatusCode::GONE,
+            ErrorKind::LeaseExpired,
+            "the lease's deadline passed; the job went to another node",
+        ));
     }
     let spec = lease.spec;
     let (c, digest) = sub.decode(spec.result_len()).map_err(|e| ApiError::bad_request(e.to_string()))?;
@@ -211,11 +252,20 @@ async fn submit_result(
     };
     // Lost a race with a concurrent submission: answer from what was recorded.
     let lease = if recorded {
-        store::lease(&st.db, &lease_id).await?.ok_or_else(|| ApiError::internal("lease vanished"))?
+        LeaseInfo {
+            status: if verdict.is_ok() { "verified" } else { "rejected" }.to_owned(),
+            reason: verdict.as_ref().err().map(ToString::to_string),
+            result_sha256: Some(digest.clone()),
+            ..lease
+        }
     } else {
         let l = store::lease(&st.db, &lease_id).await?.ok_or_else(|| ApiError::internal("lease vanished"))?;
         if l.result_sha256.as_deref() != Some(digest.as_str()) {
-            return Err(ApiError::new(StatusCode::CONFLICT, ErrorKind::Conflict, "a different result was already submitted for this lease"));
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                ErrorKind::Conflict,
+                "a different result was already submitted for this lease",
+            ));
         }
         l
     };
@@ -230,7 +280,13 @@ async fn account(State(st): State<AppState>, Path(address): Path<String>) -> Res
     let who: Address = address.parse().map_err(|e| ApiError::bad_request(format!("not an address: {e}")))?;
     let b = store::balances(&st.db, who).await?;
     let recent_jobs = store::recent_jobs(&st.db, who, 20).await?;
-    Ok(Json(AccountBalance { address: who, pending: b.pending, verified: b.verified, withdrawable: b.withdrawable, recent_jobs }))
+    Ok(Json(AccountBalance {
+        address: who,
+        pending: b.pending,
+        verified: b.verified,
+        withdrawable: b.withdrawable,
+        recent_jobs,
+    }))
 }
 
 async fn network(State(st): State<AppState>) -> Result<Json<NetworkStatus>, ApiError> {

@@ -105,8 +105,9 @@ pub async fn start(config: Config) -> Result<Handle, StartError> {
         sqlx::Error::Migrate(m) => StartError::Migrate(*m),
         source => StartError::Database { database: config.database.clone(), source },
     })?;
-    let listener =
-        tokio::net::TcpListener::bind(config.listen).await.map_err(|source| StartError::Bind { addr: config.listen, source })?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| StartError::Bind { addr: config.listen, source })?;
     let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.listen, source })?;
     let limiter = Arc::new(RateLimiter::new(config.rate_limit_per_s, config.rate_limit_burst));
     let state = AppState { db: db.clone(), config: Arc::new(config), limiter };
@@ -140,7 +141,7 @@ async fn sweep(db: Db, mut stopped: watch::Receiver<bool>) {
         if let Err(e) = store::expire_overdue(&db, now).await {
             tracing::warn!(error = %e, "lease sweep failed");
         }
-        if n % 60 == 0 {
+        if n.is_multiple_of(60) {
             match store::purge_nonces(&db, now).await {
                 Ok(purged) if purged > 0 => tracing::debug!(purged, "stale nonces forgotten"),
                 Ok(_) => {}

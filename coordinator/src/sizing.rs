@@ -51,9 +51,14 @@ mod tests {
         assert_eq!(job_dim(0.01, 10.0, 64, 2048, None, BIG), Ok(368));
         assert_eq!(job_dim(0.0, 10.0, 64, 2048, None, BIG), Ok(64));
         // 1 MiB buffers hold 512² f32.
-        assert_eq!(job_dim(100.0, 30.0, 64, 2048, None, NodeLimits { max_dim: 4096, max_buffer_bytes: 1 << 20 }), Ok(512));
+        assert_eq!(
+            job_dim(100.0, 30.0, 64, 2048, None, NodeLimits { max_dim: 4096, max_buffer_bytes: 1 << 20 }),
+            Ok(512)
+        );
         assert!(job_dim(1.0, 30.0, 64, 2048, None, NodeLimits { max_dim: 32, max_buffer_bytes: 1 << 20 }).is_err());
         assert_eq!(job_dim(1.0, 30.0, 64, 2048, Some(256), BIG), Ok(256));
-        assert!(job_dim(1.0, 30.0, 64, 2048, Some(256), NodeLimits { max_dim: 128, max_buffer_bytes: 1 << 20 }).is_err());
+        assert!(
+            job_dim(1.0, 30.0, 64, 2048, Some(256), NodeLimits { max_dim: 128, max_buffer_bytes: 1 << 20 }).is_err()
+        );
     }
 }

@@ -48,13 +48,20 @@ pub(crate) fn addr(a: Address) -> String {
 }
 
 /// Records a nonce; `false` if it was seen before (a replay).
-pub(crate) async fn remember_nonce(db: &Db, who: Address, nonce: &str, expires_at_ms: i64) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query("INSERT INTO seen_nonces (address, nonce, expires_at_ms) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-        .bind(addr(who))
-        .bind(nonce)
-        .bind(expires_at_ms)
-        .execute(db)
-        .await?;
+pub(crate) async fn remember_nonce(
+    db: &Db,
+    who: Address,
+    nonce: &str,
+    expires_at_ms: i64,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "INSERT INTO seen_nonces (address, nonce, expires_at_ms) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+    )
+    .bind(addr(who))
+    .bind(nonce)
+    .bind(expires_at_ms)
+    .execute(db)
+    .await?;
     Ok(r.rows_affected() == 1)
 }
 
@@ -94,62 +101,75 @@ pub(crate) struct NodeInfo {
     pub(crate) max_buffer_bytes: u64,
 }
 
-/// Marks a node seen now; `None` if it never registered.
-pub(crate) async fn touch_node(db: &Db, who: Address, now_ms: i64) -> Result<Option<NodeInfo>, sqlx::Error> {
-    let row = sqlx::query("UPDATE nodes SET last_seen_ms = $1 WHERE address = $2 RETURNING benchmark_gflops, max_buffer_bytes")
-        .bind(now_ms)
-        .bind(addr(who))
-        .fetch_optional(db)
-        .await?;
+/// A registered node's profile and standing.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NodeStanding {
+    pub(crate) info: NodeInfo,
+    /// Leases it holds now.
+    pub(crate) open_leases: i64,
+    /// Its results rejected since the window's start.
+    pub(crate) bad_results: i64,
+}
+
+/// A node's profile, open leases and recent bad results in one query; `None` if it
+/// never registered.
+pub(crate) async fn node_standing(
+    db: &Db,
+    who: Address,
+    bad_since_ms: i64,
+) -> Result<Option<NodeStanding>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT benchmark_gflops, max_buffer_bytes,
+                (SELECT COUNT(*) FROM leases WHERE node = $1 AND status = 'open') AS open_leases,
+                (SELECT COUNT(*) FROM leases WHERE node = $1 AND status = 'rejected' AND finished_at_ms >= $2) AS bad
+         FROM nodes WHERE address = $1",
+    )
+    .bind(addr(who))
+    .bind(bad_since_ms)
+    .fetch_optional(db)
+    .await?;
     row.map(|r| {
-        Ok(NodeInfo {
-            benchmark_gflops: r.try_get("benchmark_gflops")?,
-            max_buffer_bytes: u64::try_from(r.try_get::<i64, _>("max_buffer_bytes")?).unwrap_or(0),
+        Ok(NodeStanding {
+            info: NodeInfo {
+                benchmark_gflops: r.try_get("benchmark_gflops")?,
+                max_buffer_bytes: u64::try_from(r.try_get::<i64, _>("max_buffer_bytes")?).unwrap_or(0),
+            },
+            open_leases: r.try_get("open_leases")?,
+            bad_results: r.try_get("bad")?,
         })
     })
     .transpose()
 }
 
-/// Rejected results of a node finished at or after `since_ms`, and the latest reason.
-pub(crate) async fn bad_results(db: &Db, who: Address, since_ms: i64) -> Result<(i64, Option<String>), sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT COUNT(*) AS n, MAX(finished_at_ms) AS latest FROM leases WHERE node = $1 AND status = 'rejected' AND finished_at_ms >= $2",
-    )
-    .bind(addr(who))
-    .bind(since_ms)
-    .fetch_one(db)
-    .await?;
-    let n: i64 = row.try_get("n")?;
-    if n == 0 {
-        return Ok((0, None));
-    }
-    let reason: Option<String> = sqlx::query_scalar(
+/// Why the node's latest result was rejected.
+pub(crate) async fn last_rejection(db: &Db, who: Address) -> Result<Option<String>, sqlx::Error> {
+    Ok(sqlx::query_scalar(
         "SELECT reason FROM leases WHERE node = $1 AND status = 'rejected' ORDER BY finished_at_ms DESC LIMIT 1",
     )
     .bind(addr(who))
     .fetch_optional(db)
     .await?
-    .flatten();
-    Ok((n, reason))
-}
-
-/// Leases a node holds now.
-pub(crate) async fn open_leases(db: &Db, who: Address) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM leases WHERE node = $1 AND status = 'open'").bind(addr(who)).fetch_one(db).await
+    .flatten())
 }
 
 /// Expires overdue leases and reopens their jobs for other nodes; returns how many.
 pub(crate) async fn expire_overdue(db: &Db, now_ms: i64) -> Result<u64, sqlx::Error> {
     let mut tx = db.begin().await?;
     let overdue: Vec<(String, String)> =
-        sqlx::query_as("SELECT id, job_id FROM leases WHERE status = 'open' AND deadline_ms < $1").bind(now_ms).fetch_all(&mut *tx).await?;
+        sqlx::query_as("SELECT id, job_id FROM leases WHERE status = 'open' AND deadline_ms < $1")
+            .bind(now_ms)
+            .fetch_all(&mut *tx)
+            .await?;
     for (lease, job) in &overdue {
         sqlx::query("UPDATE leases SET status = 'expired', finished_at_ms = $1 WHERE id = $2 AND status = 'open'")
             .bind(now_ms)
             .bind(lease)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("UPDATE jobs SET status = 'open' WHERE id = $1 AND status = 'leased'").bind(job).execute(&mut *tx).await?;
+        sqlx::query("UPDATE jobs SET status = 'open' WHERE id = $1 AND status = 'leased'")
+            .bind(job)
+            .execute(&mut *tx)
+            .await?;
         tracing::info!(lease = %lease, job = %job, "lease expired; job reopened");
     }
     tx.commit().await?;
@@ -211,14 +231,22 @@ pub(crate) async fn issue_lease(
     .fetch_optional(&mut *tx)
     .await?;
     let issued = match reusable {
-        Some(r) => IssuedLease { job_id: r.try_get("id")?, spec: spec_from_row(&r)?, reward: reward_from_row(&r)? },
+        Some(r) => {
+            let issued =
+                IssuedLease { job_id: r.try_get("id")?, spec: spec_from_row(&r)?, reward: reward_from_row(&r)? };
+            sqlx::query("UPDATE jobs SET status = 'leased' WHERE id = $1")
+                .bind(&issued.job_id)
+                .execute(&mut *tx)
+                .await?;
+            issued
+        }
         None => {
             let JobSpec::Matmul { m, n, k, seed } = new_job.spec;
             let (gwei, wei) = money::split(i128::try_from(new_job.reward.0).unwrap_or(i128::MAX))
                 .ok_or_else(|| sqlx::Error::Protocol("reward out of range".into()))?;
             sqlx::query(
                 "INSERT INTO jobs (id, kind, m, n, k, seed, reward_gwei, reward_wei, status, created_at_ms)
-                 VALUES ($1, 'matmul', $2, $3, $4, $5, $6, $7, 'open', $8)",
+                 VALUES ($1, 'matmul', $2, $3, $4, $5, $6, $7, 'leased', $8)",
             )
             .bind(&new_job.id)
             .bind(i64::from(m))
@@ -234,14 +262,16 @@ pub(crate) async fn issue_lease(
         }
     };
     sqlx::query("UPDATE jobs SET status = 'leased' WHERE id = $1").bind(&issued.job_id).execute(&mut *tx).await?;
-    sqlx::query("INSERT INTO leases (id, job_id, node, issued_at_ms, deadline_ms, status) VALUES ($1, $2, $3, $4, $5, 'open')")
-        .bind(lease_id)
-        .bind(&issued.job_id)
-        .bind(&node)
-        .bind(now_ms)
-        .bind(deadline_ms)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO leases (id, job_id, node, issued_at_ms, deadline_ms, status) VALUES ($1, $2, $3, $4, $5, 'open')",
+    )
+    .bind(lease_id)
+    .bind(&issued.job_id)
+    .bind(&node)
+    .bind(now_ms)
+    .bind(deadline_ms)
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(issued)
 }
@@ -295,16 +325,24 @@ pub(crate) async fn expire_lease(db: &Db, lease: &LeaseInfo, now_ms: i64) -> Res
         .execute(&mut *tx)
         .await?;
     if r.rows_affected() == 1 {
-        sqlx::query("UPDATE jobs SET status = 'open' WHERE id = $1 AND status = 'leased'").bind(&lease.job_id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE jobs SET status = 'open' WHERE id = $1 AND status = 'leased'")
+            .bind(&lease.job_id)
+            .execute(&mut *tx)
+            .await?;
     }
     tx.commit().await
 }
 
 /// Records a verified result and credits its reward, in one transaction. `false` if
 /// the lease was no longer open (another submission won the race).
-pub(crate) async fn record_verified(db: &Db, lease: &LeaseInfo, digest: &str, now_ms: i64) -> Result<bool, sqlx::Error> {
-    let (gwei, wei) =
-        money::split(i128::try_from(lease.reward.0).unwrap_or(i128::MAX)).ok_or_else(|| sqlx::Error::Protocol("reward out of range".into()))?;
+pub(crate) async fn record_verified(
+    db: &Db,
+    lease: &LeaseInfo,
+    digest: &str,
+    now_ms: i64,
+) -> Result<bool, sqlx::Error> {
+    let (gwei, wei) = money::split(i128::try_from(lease.reward.0).unwrap_or(i128::MAX))
+        .ok_or_else(|| sqlx::Error::Protocol("reward out of range".into()))?;
     let mut tx = db.begin().await?;
     let r = sqlx::query(
         "UPDATE leases SET status = 'verified', result_sha256 = $1, finished_at_ms = $2 WHERE id = $3 AND status = 'open'",
@@ -335,7 +373,13 @@ pub(crate) async fn record_verified(db: &Db, lease: &LeaseInfo, digest: &str, no
 }
 
 /// Records a rejected result; the job goes back to the pool for another node.
-pub(crate) async fn record_rejected(db: &Db, lease: &LeaseInfo, digest: &str, reason: &str, now_ms: i64) -> Result<bool, sqlx::Error> {
+pub(crate) async fn record_rejected(
+    db: &Db,
+    lease: &LeaseInfo,
+    digest: &str,
+    reason: &str,
+    now_ms: i64,
+) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin().await?;
     let r = sqlx::query(
         "UPDATE leases SET status = 'rejected', result_sha256 = $1, reason = $2, finished_at_ms = $3 WHERE id = $4 AND status = 'open'",
@@ -349,7 +393,10 @@ pub(crate) async fn record_rejected(db: &Db, lease: &LeaseInfo, digest: &str, re
     if r.rows_affected() != 1 {
         return Ok(false);
     }
-    sqlx::query("UPDATE jobs SET status = 'open' WHERE id = $1 AND status = 'leased'").bind(&lease.job_id).execute(&mut *tx).await?;
+    sqlx::query("UPDATE jobs SET status = 'open' WHERE id = $1 AND status = 'leased'")
+        .bind(&lease.job_id)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -387,7 +434,11 @@ pub(crate) async fn balances(db: &Db, who: Address) -> Result<Balances, sqlx::Er
          FROM leases l JOIN jobs j ON j.id = l.job_id WHERE l.node = $1 AND l.status = 'open'",
     )
     .await?;
-    Ok(Balances { pending: money::to_amount(pending), verified: money::to_amount(verified), withdrawable: money::to_amount(balance) })
+    Ok(Balances {
+        pending: money::to_amount(pending),
+        verified: money::to_amount(verified),
+        withdrawable: money::to_amount(balance),
+    })
 }
 
 /// An account's latest jobs, newest first.
@@ -425,7 +476,9 @@ pub(crate) async fn recent_jobs(db: &Db, who: Address, limit: i64) -> Result<Vec
 pub(crate) async fn network(db: &Db, online_since_ms: i64) -> Result<(i64, i64, i64), sqlx::Error> {
     let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE status = 'open'").fetch_one(db).await?;
     let active: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM leases WHERE status = 'open'").fetch_one(db).await?;
-    let online: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM nodes WHERE last_seen_ms >= $1").bind(online_since_ms).fetch_one(db).await?;
+    let online: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM nodes WHERE last_seen_ms >= $1")
+        .bind(online_since_ms)
+        .fetch_one(db)
+        .await?;
     Ok((open, active, online))
 }

@@ -8,10 +8,10 @@ mod util;
 
 use std::time::Duration;
 
+use alloy::signers::SignerSync;
 use idlewatt_protocol::TokenAmount;
 use idlewatt_protocol::auth::{MAX_CLOCK_SKEW_MS, RequestToSign, now_ms, sign_request_with_key};
 use idlewatt_protocol::wire::{ErrorKind, JobState, NetworkStatus, ResultStatus, ResultSubmission, SubmissionOutcome};
-use alloy::signers::SignerSync;
 use reqwest::StatusCode;
 use util::{Node, compute, error_of, start, test_config};
 
@@ -115,13 +115,23 @@ async fn replayed_forged_and_stale_requests_are_401_with_a_reason() {
 
     // Altered body under a valid signature.
     let auth = sign_request_with_key(&node.key, "POST", "/v1/leases", &body).unwrap();
-    let (status, _) = error_of(node.post_with("/v1/leases", b"{\"limits\":{\"max_dim\":1,\"max_buffer_bytes\":1}}".to_vec(), &auth).await).await;
+    let (status, _) = error_of(
+        node.post_with("/v1/leases", b"{\"limits\":{\"max_dim\":1,\"max_buffer_bytes\":1}}".to_vec(), &auth).await,
+    )
+    .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
     // Stale: signed six minutes ago.
-    let req = RequestToSign::with_time_and_nonce("POST", "/v1/leases", &body, now_ms() - MAX_CLOCK_SKEW_MS - 60_000, &"7a".repeat(16));
+    let req = RequestToSign::with_time_and_nonce(
+        "POST",
+        "/v1/leases",
+        &body,
+        now_ms() - MAX_CLOCK_SKEW_MS - 60_000,
+        &"7a".repeat(16),
+    );
     let sig = node.key.sign_message_sync(req.message().as_bytes()).unwrap();
-    let (status, e) = error_of(node.post_with("/v1/leases", body.clone(), &req.into_headers(node.address(), sig)).await).await;
+    let (status, e) =
+        error_of(node.post_with("/v1/leases", body.clone(), &req.into_headers(node.address(), sig)).await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(e.error.message.contains("stale timestamp"), "{}", e.error.message);
 
@@ -135,13 +145,15 @@ async fn replayed_forged_and_stale_requests_are_401_with_a_reason() {
 
 #[tokio::test]
 async fn an_expired_lease_is_reassigned_to_another_node() {
-    let handle = start(idlewatt_coordinator::Config { lease_duration: Duration::from_millis(300), ..test_config() }).await;
+    let handle =
+        start(idlewatt_coordinator::Config { lease_duration: Duration::from_millis(300), ..test_config() }).await;
     let (slow, fast) = (Node::new(&handle, 5), Node::new(&handle, 6));
     slow.register().await;
     fast.register().await;
     let first = slow.lease().await;
     util::sleep_ms(1_300).await;
-    let network: NetworkStatus = slow.http.get(format!("{}/v1/network", slow.base)).send().await.unwrap().json().await.unwrap();
+    let network: NetworkStatus =
+        slow.http.get(format!("{}/v1/network", slow.base)).send().await.unwrap().json().await.unwrap();
     assert_eq!(network.open_jobs, 1, "{network:?}");
     let second = fast.lease().await;
     assert_eq!(second.job_id, first.job_id);
@@ -241,7 +253,8 @@ async fn registration_lease_limits_and_network_status() {
     node.lease().await;
     let (status, e) = error_of(node.try_lease().await).await;
     assert_eq!((status, e.error.kind), (StatusCode::TOO_MANY_REQUESTS, ErrorKind::RateLimited));
-    let network: NetworkStatus = node.http.get(format!("{}/v1/network", node.base)).send().await.unwrap().json().await.unwrap();
+    let network: NetworkStatus =
+        node.http.get(format!("{}/v1/network", node.base)).send().await.unwrap().json().await.unwrap();
     assert_eq!((network.nodes_online, network.active_leases, network.open_jobs), (1, 2, 0));
     assert_eq!(network.reward_per_tflop, TokenAmount::tokens(1));
     handle.shutdown().await.unwrap();
@@ -250,16 +263,31 @@ async fn registration_lease_limits_and_network_status() {
 #[tokio::test]
 async fn leases_are_sized_to_the_node_benchmark_and_limits() {
     // No fixed size: 1 GFLOP/s for 1 s → 2d³ = 1e9 → d ≈ 793 → 784 (multiple of 16).
-    let handle = start(idlewatt_coordinator::Config { target_job_seconds: 1.0, fixed_job_dim: None, ..test_config() }).await;
+    let handle =
+        start(idlewatt_coordinator::Config { target_job_seconds: 1.0, fixed_job_dim: None, ..test_config() }).await;
     let node = Node::new(&handle, 12);
     node.register().await;
     let lease = node.lease().await;
-    assert_eq!(lease.job, idlewatt_protocol::wire::JobSpec::Matmul { m: 784, n: 784, k: 784, seed: match lease.job {
-        idlewatt_protocol::wire::JobSpec::Matmul { seed, .. } => seed,
-    } });
-    let small = idlewatt_protocol::wire::LeaseRequest { limits: idlewatt_protocol::wire::NodeLimits { max_dim: 4096, max_buffer_bytes: 4 * 128 * 128 } };
+    assert_eq!(
+        lease.job,
+        idlewatt_protocol::wire::JobSpec::Matmul {
+            m: 784,
+            n: 784,
+            k: 784,
+            seed: match lease.job {
+                idlewatt_protocol::wire::JobSpec::Matmul { seed, .. } => seed,
+            }
+        }
+    );
+    let small = idlewatt_protocol::wire::LeaseRequest {
+        limits: idlewatt_protocol::wire::NodeLimits { max_dim: 4096, max_buffer_bytes: 4 * 128 * 128 },
+    };
     let r = node.post("/v1/leases", serde_json::to_vec(&small).unwrap()).await;
     let lease: idlewatt_protocol::wire::Lease = r.json().await.unwrap();
-    assert!(matches!(lease.job, idlewatt_protocol::wire::JobSpec::Matmul { m: 128, n: 128, k: 128, .. }), "{:?}", lease.job);
+    assert!(
+        matches!(lease.job, idlewatt_protocol::wire::JobSpec::Matmul { m: 128, n: 128, k: 128, .. }),
+        "{:?}",
+        lease.job
+    );
     handle.shutdown().await.unwrap();
 }

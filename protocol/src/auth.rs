@@ -131,12 +131,7 @@ impl RequestToSign {
     /// The headers, given the signer's address and its EIP-191 signature of
     /// [`Self::message`].
     pub fn into_headers(self, address: Address, signature: Signature) -> AuthHeaders {
-        AuthHeaders {
-            address,
-            timestamp_ms: self.timestamp_ms,
-            nonce: self.nonce,
-            signature,
-        }
+        AuthHeaders { address, timestamp_ms: self.timestamp_ms, nonce: self.nonce, signature }
     }
 }
 
@@ -173,9 +168,7 @@ impl AuthHeaders {
     pub fn from_lookup<'a>(get: impl Fn(&'static str) -> Option<&'a str>) -> Result<Self, AuthError> {
         let need = |h: &'static str| get(h).map(str::trim).ok_or(AuthError::MissingHeader(h));
         let malformed = |header: &'static str, reason: String| AuthError::MalformedHeader { header, reason };
-        let address = need(HEADER_ADDRESS)?
-            .parse::<Address>()
-            .map_err(|e| malformed(HEADER_ADDRESS, e.to_string()))?;
+        let address = need(HEADER_ADDRESS)?.parse::<Address>().map_err(|e| malformed(HEADER_ADDRESS, e.to_string()))?;
         let ts = need(HEADER_TIMESTAMP)?;
         if ts.is_empty() || ts.len() > 15 || !ts.bytes().all(|b| b.is_ascii_digit()) {
             return Err(malformed(HEADER_TIMESTAMP, "expected unix milliseconds".into()));
@@ -239,13 +232,8 @@ pub fn verify_request(
     if skew_ms.abs() > MAX_CLOCK_SKEW_MS {
         return Err(AuthError::StaleTimestamp { skew_ms, max_ms: MAX_CLOCK_SKEW_MS });
     }
-    let message = canonical_message(
-        &method.to_ascii_uppercase(),
-        path,
-        &body_sha256(body),
-        headers.timestamp_ms,
-        &headers.nonce,
-    );
+    let message =
+        canonical_message(&method.to_ascii_uppercase(), path, &body_sha256(body), headers.timestamp_ms, &headers.nonce);
     let recovered = headers
         .signature
         .recover_address_from_msg(message.as_bytes())
@@ -289,12 +277,17 @@ mod tests {
         let k = key(7);
         let h = sign_request_with_key(&k, "POST", "/v1/leases", b"{}").unwrap();
         let now = now_ms();
-        for (m, p, b) in [("GET", "/v1/leases", &b"{}"[..]), ("POST", "/v1/nodes", b"{}"), ("POST", "/v1/leases", b"{ }")] {
+        for (m, p, b) in
+            [("GET", "/v1/leases", &b"{}"[..]), ("POST", "/v1/nodes", b"{}"), ("POST", "/v1/leases", b"{ }")]
+        {
             assert!(matches!(verify_request(&h, m, p, b, now), Err(AuthError::AddressMismatch { .. })), "{m} {p}");
         }
         let mut forged = h.clone();
         forged.address = key(8).address();
-        assert!(matches!(verify_request(&forged, "POST", "/v1/leases", b"{}", now), Err(AuthError::AddressMismatch { .. })));
+        assert!(matches!(
+            verify_request(&forged, "POST", "/v1/leases", b"{}", now),
+            Err(AuthError::AddressMismatch { .. })
+        ));
         let mut other_nonce = h;
         other_nonce.nonce = "0".repeat(32);
         assert!(verify_request(&other_nonce, "POST", "/v1/leases", b"{}", now).is_err());
@@ -307,7 +300,10 @@ mod tests {
         let req = RequestToSign::with_time_and_nonce("POST", "/v1/nodes", b"", old, &"ab".repeat(16));
         let sig = k.sign_message_sync(req.message().as_bytes()).unwrap();
         let h = req.into_headers(k.address(), sig);
-        assert!(matches!(verify_request(&h, "POST", "/v1/nodes", b"", now_ms()), Err(AuthError::StaleTimestamp { .. })));
+        assert!(matches!(
+            verify_request(&h, "POST", "/v1/nodes", b"", now_ms()),
+            Err(AuthError::StaleTimestamp { .. })
+        ));
         assert_eq!(verify_request(&h, "POST", "/v1/nodes", b"", old + 1), Ok(k.address()));
     }
 
@@ -316,11 +312,15 @@ mod tests {
         let h = sign_request_with_key(&key(1), "POST", "/v1/nodes", b"").unwrap();
         let pairs = h.to_pairs();
         for (i, (name, _)) in pairs.iter().enumerate() {
-            let err = AuthHeaders::from_lookup(|n| pairs.iter().enumerate().find(|(j, (m, _))| *m == n && *j != i).map(|(_, (_, v))| v.as_str()))
-                .unwrap_err();
+            let err = AuthHeaders::from_lookup(|n| {
+                pairs.iter().enumerate().find(|(j, (m, _))| *m == n && *j != i).map(|(_, (_, v))| v.as_str())
+            })
+            .unwrap_err();
             assert_eq!(err, AuthError::MissingHeader(name));
-            let err = AuthHeaders::from_lookup(|n| if n == *name { Some("zz") } else { pairs.iter().find(|(m, _)| *m == n).map(|(_, v)| v.as_str()) })
-                .unwrap_err();
+            let err = AuthHeaders::from_lookup(|n| {
+                if n == *name { Some("zz") } else { pairs.iter().find(|(m, _)| *m == n).map(|(_, v)| v.as_str()) }
+            })
+            .unwrap_err();
             assert!(matches!(err, AuthError::MalformedHeader { header, .. } if header == *name), "{err}");
         }
     }

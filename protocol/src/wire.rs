@@ -362,7 +362,10 @@ mod tests {
         let s = ResultSubmission::new(&c);
         assert_eq!(s.encoding, "f32le-base64");
         let (back, digest) = s.decode(5).unwrap();
-        assert_eq!(back.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), c.iter().map(|x| x.to_bits()).collect::<Vec<_>>());
+        assert_eq!(
+            back.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+            c.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+        );
         assert_eq!(digest, matrix_sha256(&c));
         assert!(matches!(s.decode(4), Err(DecodeError::Length { .. })));
         assert!(matches!(s.decode(6), Err(DecodeError::Length { .. })));
@@ -380,7 +383,10 @@ mod tests {
     #[test]
     fn wire_shapes_are_as_documented() {
         let job = JobSpec::Matmul { m: 2, n: 3, k: 4, seed: 9 };
-        assert_eq!(serde_json::to_value(job).unwrap(), serde_json::json!({"kind": "matmul", "m": 2, "n": 3, "k": 4, "seed": 9}));
+        assert_eq!(
+            serde_json::to_value(job).unwrap(),
+            serde_json::json!({"kind": "matmul", "m": 2, "n": 3, "k": 4, "seed": 9})
+        );
         assert_eq!(job.flops(), 48);
         let e = ErrorBody::new(ErrorKind::NodeRefused, "3 bad results");
         assert_eq!(

@@ -11,7 +11,10 @@ use alloy::signers::local::PrivateKeySigner;
 use idlewatt_coordinator::{Config, Handle};
 use idlewatt_protocol::auth::{AuthHeaders, sign_request_with_key};
 use idlewatt_protocol::inputs::matmul_inputs;
-use idlewatt_protocol::wire::{AccountBalance, ErrorBody, HardwareSummary, JobSpec, Lease, LeaseRequest, NodeLimits, NodeRegistration, ResultSubmission};
+use idlewatt_protocol::wire::{
+    AccountBalance, ErrorBody, HardwareSummary, JobSpec, Lease, LeaseRequest, NodeLimits, NodeRegistration,
+    ResultSubmission,
+};
 use reqwest::StatusCode;
 
 pub fn init_tracing() {
