@@ -3,7 +3,8 @@
 //! precomputed answers for the few seeds the coordinator is told to use, so the figure
 //! measures the coordinator (plus the nodes' signing and HTTP on the same cores).
 //!
-//! `cargo run -p idlewatt-coordinator --example load [-- SECONDS_PER_SIZE NODES]`
+//! `cargo run -p idlewatt-coordinator --example load [-- SECONDS_PER_SIZE NODES SIZES]`
+//! (defaults: 10 s, 32 nodes, sizes 256,1024).
 
 #![allow(clippy::unwrap_used)]
 
@@ -78,7 +79,6 @@ async fn run_size(dim: u32, seconds: u64, nodes: usize) {
         rate_limit_burst: 1e6,
         ..Config::default()
     };
-    let verify_rounds = config.verify_rounds;
     let handle = idlewatt_coordinator::start(config).await.unwrap();
     let base = handle.url();
 
@@ -169,7 +169,6 @@ async fn run_size(dim: u32, seconds: u64, nodes: usize) {
         all.results.len(),
         all.failures,
     );
-    let _ = verify_rounds;
     handle.shutdown().await.unwrap();
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
@@ -181,6 +180,8 @@ async fn main() {
     let mut args = std::env::args().skip(1);
     let seconds: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(10);
     let nodes: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(32);
+    let sizes: Vec<u32> =
+        args.next().map_or_else(|| vec![256, 1024], |s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect());
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     println!(
         "coordinator load: {seconds} s per size, {nodes} concurrent nodes, {cores} cores shared by coordinator and nodes"
@@ -193,7 +194,7 @@ async fn main() {
         "| job | nodes | leases/s | verified results/s | lease p50 ms | lease p99 ms | result p50 ms | result p99 ms | results | failures |"
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for dim in [256, 1024] {
+    for dim in sizes {
         run_size(dim, seconds, nodes).await;
     }
 }
