@@ -1,0 +1,124 @@
+//! The coordinator's configuration. `Config::default()` is a working local network
+//! (in-memory database, any free loopback port), so embedding needs no setup; the
+//! binary's flags map one-to-one onto these fields.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use idlewatt_protocol::TokenAmount;
+
+/// Everything the operator can set.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to listen on; port 0 picks a free one (see [`crate::Handle::local_addr`]).
+    pub listen: SocketAddr,
+    /// SQLite database: a file path (created if missing) or `sqlite::memory:`.
+    pub database: String,
+    /// Reward per TFLOP (10¹² FLOPs) of verified work, in base units (18 decimals).
+    pub reward_per_tflop: TokenAmount,
+    /// How long a node holds a lease before the job goes to another node.
+    pub lease_duration: Duration,
+    /// Leases one node may hold at once.
+    pub max_leases_per_node: u32,
+    /// Jobs are sized so the node's benchmark would take about this long.
+    pub target_job_seconds: f64,
+    /// Smallest m, n, k of a job.
+    pub min_job_dim: u32,
+    /// Largest m, n, k of a job (bounds result bodies: 4·dim² bytes of C).
+    pub max_job_dim: u32,
+    /// Every job m = n = k = this (tests and load benchmarks), instead of sizing.
+    pub fixed_job_dim: Option<u32>,
+    /// Freivalds rounds per result.
+    pub verify_rounds: u32,
+    /// Failed results within `bad_result_window` after which a node gets no work.
+    pub bad_result_limit: u32,
+    /// The window of `bad_result_limit`.
+    pub bad_result_window: Duration,
+    /// A node seen within this is online (`GET /v1/network`).
+    pub online_window: Duration,
+    /// Signed requests per second one address may sustain.
+    pub rate_limit_per_s: f64,
+    /// Burst of signed requests above the sustained rate.
+    pub rate_limit_burst: f64,
+    /// Body limit for everything but results, bytes.
+    pub small_body_limit: usize,
+    /// Load benchmarks only: draw job seeds from this list instead of at random, so
+    /// simulated nodes can precompute answers. Makes results predictable: never set
+    /// it on a real network (the binary has no flag for it).
+    pub job_seeds: Option<Vec<u64>>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database: "sqlite::memory:".to_owned(),
+            reward_per_tflop: TokenAmount::tokens(1),
+            lease_duration: Duration::from_secs(600),
+            max_leases_per_node: 4,
+            target_job_seconds: 30.0,
+            min_job_dim: 64,
+            max_job_dim: 2048,
+            fixed_job_dim: None,
+            verify_rounds: 3,
+            bad_result_limit: 3,
+            bad_result_window: Duration::from_secs(24 * 3600),
+            online_window: Duration::from_secs(300),
+            rate_limit_per_s: 20.0,
+            rate_limit_burst: 40.0,
+            small_body_limit: 16 * 1024,
+            job_seeds: None,
+        }
+    }
+}
+
+/// The largest m, n or k any configuration may use (C of 4 GiB... is not a job).
+pub const HARD_MAX_DIM: u32 = 8192;
+
+impl Config {
+    /// Checks the values make sense together; the message names the bad one.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.min_job_dim == 0 || self.min_job_dim > self.max_job_dim || self.max_job_dim > HARD_MAX_DIM {
+            return Err(format!(
+                "job dims must satisfy 1 <= min ({}) <= max ({}) <= {HARD_MAX_DIM}",
+                self.min_job_dim, self.max_job_dim
+            ));
+        }
+        if let Some(d) = self.fixed_job_dim
+            && (d == 0 || d > self.max_job_dim)
+        {
+            return Err(format!("fixed job dim {d} must be in 1..={}", self.max_job_dim));
+        }
+        if self.job_seeds.as_ref().is_some_and(|s| s.is_empty() || s.iter().any(|&x| x >= 1 << 53)) {
+            return Err("job seeds must be a non-empty list of values below 2^53".into());
+        }
+        if self.verify_rounds == 0 || self.verify_rounds > 64 {
+            return Err("verify rounds must be in 1..=64".into());
+        }
+        if self.max_leases_per_node == 0 || self.bad_result_limit == 0 {
+            return Err("max leases per node and the bad-result limit must be at least 1".into());
+        }
+        if self.lease_duration.is_zero() || self.lease_duration > Duration::from_secs(7 * 24 * 3600) {
+            return Err("lease duration must be between 1 ms and 7 days".into());
+        }
+        if !(self.target_job_seconds.is_finite() && self.target_job_seconds > 0.0) {
+            return Err("target job seconds must be positive".into());
+        }
+        if !(self.rate_limit_per_s > 0.0 && self.rate_limit_burst >= 1.0) {
+            return Err("rate limit must be positive and the burst at least 1".into());
+        }
+        let max = u128::from(self.max_job_dim);
+        if TokenAmount::for_flops(2 * max * max * max, self.reward_per_tflop)
+            .is_none_or(|r| r.0 > i64::MAX as u128 * 1_000_000_000)
+        {
+            return Err("reward per TFLOP too large: a largest job's reward overflows".into());
+        }
+        Ok(())
+    }
+
+    /// Body limit of a result: C of the largest job in base64, plus JSON overhead.
+    pub fn result_body_limit(&self) -> usize {
+        let d = self.max_job_dim as usize;
+        (d * d * 4).div_ceil(3) * 4 + 4096
+    }
+}

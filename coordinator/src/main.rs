@@ -1,0 +1,129 @@
+//! `idlewatt-coordinator`: runs the reference coordinator until Ctrl-C (or SIGTERM).
+//! Every flag maps onto a field of `idlewatt_coordinator::Config`.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::Parser;
+use idlewatt_coordinator::Config;
+use idlewatt_protocol::TokenAmount;
+
+/// Idlewatt's reference coordinator: leases matmul jobs to nodes, verifies every
+/// result with Freivalds' check before crediting it, and keeps an append-only ledger.
+///
+/// State-changing calls must be signed (x-idlewatt-address, -timestamp, -nonce,
+/// -signature: EIP-191 over method, path, body SHA-256, timestamp and nonce).
+/// Logs go to stderr; IDLEWATT_LOG (a tracing filter, e.g. "debug") sets the level.
+#[derive(Debug, Parser)]
+#[command(name = "idlewatt-coordinator", version)]
+struct Args {
+    /// Address and port to listen on (port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:8645")]
+    listen: SocketAddr,
+    /// SQLite database: a file path (created if missing) or `sqlite::memory:`.
+    #[arg(long, default_value = "idlewatt-coordinator.sqlite")]
+    database: String,
+    /// Reward per TFLOP of verified work, in base units (10^18 base units = 1 token).
+    #[arg(long, default_value = "1000000000000000000")]
+    reward_per_tflop: TokenAmount,
+    /// Seconds a node holds a lease before its job goes to another node.
+    #[arg(long, default_value_t = 600)]
+    lease_seconds: u64,
+    /// Leases one node may hold at once.
+    #[arg(long, default_value_t = 4)]
+    max_leases_per_node: u32,
+    /// Size jobs so the node's own benchmark would take about this many seconds.
+    #[arg(long, default_value_t = 30.0)]
+    target_job_seconds: f64,
+    /// Smallest m, n, k of a job.
+    #[arg(long, default_value_t = 64)]
+    min_job_dim: u32,
+    /// Largest m, n, k of a job (results are 4·dim² bytes).
+    #[arg(long, default_value_t = 2048)]
+    max_job_dim: u32,
+    /// Every job is fixed-size dim³ (for tests and load benchmarks).
+    #[arg(long)]
+    fixed_job_dim: Option<u32>,
+    /// Freivalds rounds per result (a cancelling error escapes with probability 2^-rounds).
+    #[arg(long, default_value_t = 3)]
+    verify_rounds: u32,
+    /// Failed results within --bad-result-window-hours after which a node gets no work.
+    #[arg(long, default_value_t = 3)]
+    bad_result_limit: u32,
+    /// The window of --bad-result-limit, hours.
+    #[arg(long, default_value_t = 24)]
+    bad_result_window_hours: u64,
+    /// A node seen within this many seconds counts as online.
+    #[arg(long, default_value_t = 300)]
+    online_window_seconds: u64,
+    /// Signed requests per second one address may sustain.
+    #[arg(long, default_value_t = 20.0)]
+    rate_limit: f64,
+    /// Burst of signed requests above the sustained rate.
+    #[arg(long, default_value_t = 40.0)]
+    rate_burst: f64,
+}
+
+impl Args {
+    fn into_config(self) -> Config {
+        Config {
+            listen: self.listen,
+            database: self.database,
+            reward_per_tflop: self.reward_per_tflop,
+            lease_duration: Duration::from_secs(self.lease_seconds),
+            max_leases_per_node: self.max_leases_per_node,
+            target_job_seconds: self.target_job_seconds,
+            min_job_dim: self.min_job_dim,
+            max_job_dim: self.max_job_dim,
+            fixed_job_dim: self.fixed_job_dim,
+            verify_rounds: self.verify_rounds,
+            bad_result_limit: self.bad_result_limit,
+            bad_result_window: Duration::from_secs(self.bad_result_window_hours * 3600),
+            online_window: Duration::from_secs(self.online_window_seconds),
+            rate_limit_per_s: self.rate_limit,
+            rate_limit_burst: self.rate_burst,
+            ..Config::default()
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("IDLEWATT_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let handle = idlewatt_coordinator::start(args.into_config()).await.context("starting the coordinator")?;
+    eprintln!("idlewatt-coordinator listening on {}", handle.url());
+    handle.run_until(shutdown_signal()).await.context("stopping the coordinator")?;
+    Ok(())
+}

@@ -1,0 +1,304 @@
+//! The `/v1` handlers (DESIGN §3). Signed calls read the raw body (its hash is part
+//! of the signature), authenticate, then parse it; every failure is an [`ApiError`]
+//! with a reason, and nothing is written before a request is fully checked.
+
+use alloy::primitives::{Address, B128};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use idlewatt_protocol::TokenAmount;
+use idlewatt_protocol::auth::now_ms;
+use idlewatt_protocol::inputs::matmul_inputs;
+use idlewatt_protocol::verify::verify_matmul;
+use idlewatt_protocol::wire::{
+    AccountBalance, ErrorKind, JobSpec, Lease, LeaseRequest, NetworkStatus, NodeRegistration, Registered, ResultStatus,
+    ResultSubmission, SubmissionOutcome,
+};
+use serde::de::DeserializeOwned;
+
+use crate::auth::authenticate;
+use crate::error::ApiError;
+use crate::server::AppState;
+use crate::sizing;
+use crate::store::{self, LeaseInfo, NewJob};
+
+/// Seeds stay below 2⁵³ so JSON parsers everywhere read them exactly.
+const SEED_MASK: u64 = (1 << 53) - 1;
+
+/// The router, with per-route body limits.
+pub(crate) fn router(state: AppState) -> Router {
+    let small = state.config.small_body_limit;
+    let result_limit = state.config.result_body_limit();
+    Router::new()
+        .route("/v1/nodes", post(register).layer(DefaultBodyLimit::max(small)))
+        .route("/v1/leases", post(lease).layer(DefaultBodyLimit::max(small)))
+        .route("/v1/leases/{id}/result", post(submit_result).layer(DefaultBodyLimit::max(result_limit)))
+        .route("/v1/accounts/{address}", get(account))
+        .route("/v1/network", get(network))
+        .fallback(|| async { ApiError::not_found("no such endpoint (see /v1/network)") })
+        .with_state(state)
+}
+
+fn body(b: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    b.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, ErrorKind::PayloadTooLarge, "request body too large")
+        } else {
+            ApiError::bad_request(format!("could not read the body: {}", e.body_text()))
+        }
+    })
+}
+
+fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| ApiError::bad_request(format!("malformed JSON body: {e}")))
+}
+
+fn random_id() -> Result<String, ApiError> {
+    B128::try_random().map(alloy::hex::encode).map_err(ApiError::internal)
+}
+
+fn random_u64() -> Result<u64, ApiError> {
+    let b = alloy::primitives::B64::try_random().map_err(ApiError::internal)?;
+    Ok(u64::from_be_bytes(b.0))
+}
+
+async fn register(
+    State(st): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Json<Registered>, ApiError> {
+    let bytes = body(bytes)?;
+    let who = authenticate(&st, &method, &uri, &headers, &bytes).await?;
+    let reg: NodeRegistration = parse(&bytes)?;
+    if reg.address != who {
+        return Err(ApiError::forbidden(format!(
+            "the body registers {} but the request is signed by {who}",
+            reg.address
+        )));
+    }
+    let h = &reg.hardware;
+    for (name, s) in [
+        ("adapter", &h.adapter),
+        ("backend", &h.backend),
+        ("device_type", &h.device_type),
+        ("app_version", &reg.app_version),
+    ] {
+        if s.len() > 256 {
+            return Err(ApiError::bad_request(format!("{name} is longer than 256 bytes")));
+        }
+    }
+    if !(h.benchmark_gflops.is_finite() && h.benchmark_gflops >= 0.0 && h.benchmark_gflops <= 1e7) {
+        return Err(ApiError::bad_request("benchmark_gflops must be a number in 0..=1e7"));
+    }
+    store::upsert_node(&st.db, &reg, now_ms()).await?;
+    tracing::info!(node = %who, adapter = %h.adapter, gflops = h.benchmark_gflops, "node registered");
+    Ok(Json(Registered {
+        address: who,
+        max_open_leases: st.config.max_leases_per_node,
+        reward_per_tflop: st.config.reward_per_tflop,
+    }))
+}
+
+async fn lease(
+    State(st): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Json<Lease>, ApiError> {
+    let bytes = body(bytes)?;
+    let who = authenticate(&st, &method, &uri, &headers, &bytes).await?;
+    let req: LeaseRequest = parse(&bytes)?;
+    let now = now_ms();
+    let cfg = &st.config;
+    let window_start = now - i64::try_from(cfg.bad_result_window.as_millis()).unwrap_or(i64::MAX);
+    let standing = store::node_standing(&st.db, who, window_start)
+        .await?
+        .ok_or_else(|| ApiError::forbidden("this address is not registered: POST /v1/nodes first"))?;
+    let bad = standing.bad_results;
+    if bad >= i64::from(cfg.bad_result_limit) {
+        let last_reason = store::last_rejection(&st.db, who).await?;
+        let msg = format!(
+            "{bad} results failed verification in the last {} h (latest: {}); this node gets no more work until they age out",
+            cfg.bad_result_window.as_secs() / 3600,
+            last_reason.as_deref().unwrap_or("unknown")
+        );
+        tracing::warn!(node = %who, bad, "node refused work");
+        return Err(ApiError::new(StatusCode::FORBIDDEN, ErrorKind::NodeRefused, msg));
+    }
+    // Overdue leases are expired (and their jobs reopened) by the server's sweeper.
+    let open = standing.open_leases;
+    if open >= i64::from(cfg.max_leases_per_node) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorKind::RateLimited,
+            format!("this node already holds {open} leases (at most {})", cfg.max_leases_per_node),
+        ));
+    }
+    let node = standing.info;
+    let limits = idlewatt_protocol::wire::NodeLimits {
+        max_dim: req.limits.max_dim,
+        max_buffer_bytes: req.limits.max_buffer_bytes.min(node.max_buffer_bytes),
+    };
+    let dim = sizing::job_dim(
+        node.benchmark_gflops,
+        cfg.target_job_seconds,
+        cfg.min_job_dim,
+        cfg.max_job_dim,
+        cfg.fixed_job_dim,
+        limits,
+    )
+    .map_err(|e| ApiError::bad_request(e.0))?;
+    let seed = match &cfg.job_seeds {
+        Some(seeds) if !seeds.is_empty() => seeds[(random_u64()? % seeds.len() as u64) as usize],
+        _ => random_u64()? & SEED_MASK,
+    };
+    let spec = JobSpec::Matmul { m: dim, n: dim, k: dim, seed };
+    let reward = TokenAmount::for_flops(spec.flops(), cfg.reward_per_tflop)
+        .ok_or_else(|| ApiError::internal("reward overflow"))?;
+    let lease_id = random_id()?;
+    let deadline = now + i64::try_from(cfg.lease_duration.as_millis()).unwrap_or(i64::MAX / 2);
+    let new_job = NewJob { id: random_id()?, spec, reward };
+    let issued = store::issue_lease(&st.db, who, &lease_id, limits, now, deadline, new_job).await?;
+    tracing::info!(node = %who, lease = %lease_id, job = %issued.job_id, ?issued.spec, "lease issued");
+    Ok(Json(Lease {
+        lease_id,
+        job_id: issued.job_id,
+        job: issued.spec,
+        issued_at_ms: now,
+        deadline_ms: deadline,
+        reward: issued.reward,
+    }))
+}
+
+/// The answer recorded for a judged lease, repeated for every identical resubmission.
+fn recorded_outcome(lease: &LeaseInfo, digest: &str) -> Result<Json<SubmissionOutcome>, ApiError> {
+    match lease.status.as_str() {
+        "verified" => Ok(Json(SubmissionOutcome {
+            lease_id: lease.id.clone(),
+            job_id: lease.job_id.clone(),
+            status: ResultStatus::Verified,
+            reward: lease.reward,
+            c_sha256: digest.to_owned(),
+        })),
+        _ => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorKind::ResultRejected,
+            format!("result failed verification: {}", lease.reason.as_deref().unwrap_or("unknown")),
+        )),
+    }
+}
+
+async fn submit_result(
+    State(st): State<AppState>,
+    Path(lease_id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Json<SubmissionOutcome>, ApiError> {
+    let bytes = body(bytes)?;
+    let who = authenticate(&st, &method, &uri, &headers, &bytes).await?;
+    let sub: ResultSubmission = parse(&bytes)?;
+    drop(bytes);
+    if lease_id.len() > 64 {
+        return Err(ApiError::not_found("no such lease"));
+    }
+    let lease = store::lease(&st.db, &lease_id).await?.ok_or_else(|| ApiError::not_found("no such lease"))?;
+    if lease.node != store::addr(who) {
+        return Err(ApiError::forbidden("this lease belongs to another node"));
+    }
+    let claimed = sub.c_sha256.trim().to_ascii_lowercase();
+    if lease.status == "verified" || lease.status == "rejected" {
+        return if lease.result_sha256.as_deref() == Some(claimed.as_str()) {
+            recorded_outcome(&lease, &claimed)
+        } else {
+            Err(ApiError::new(
+                StatusCode::CONFLICT,
+                ErrorKind::Conflict,
+                "a different result was already submitted for this lease",
+            ))
+        };
+    }
+    let now = now_ms();
+    if lease.status == "expired" || now > lease.deadline_ms {
+        store::expire_lease(&st.db, &lease, now).await?;
+        return Err(ApiError::new(
+            StatusCode::GONE,
+            ErrorKind::LeaseExpired,
+            "the lease's deadline passed; the job went to another node",
+        ));
+    }
+    let spec = lease.spec;
+    let (c, digest) = sub.decode(spec.result_len()).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let rounds = st.config.verify_rounds;
+    let rng_seed = random_u64()?;
+    let verdict = tokio::task::spawn_blocking(move || {
+        let JobSpec::Matmul { m, n, k, seed } = spec;
+        let (a, b) = matmul_inputs(seed, m, n, k);
+        verify_matmul(&a, &b, &c, m as usize, n as usize, k as usize, rounds, rng_seed)
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    let now = now_ms();
+    let recorded = match &verdict {
+        Ok(()) => store::record_verified(&st.db, &lease, &digest, now).await?,
+        Err(e) => store::record_rejected(&st.db, &lease, &digest, &e.to_string(), now).await?,
+    };
+    // Lost a race with a concurrent submission: answer from what was recorded.
+    let lease = if recorded {
+        LeaseInfo {
+            status: if verdict.is_ok() { "verified" } else { "rejected" }.to_owned(),
+            reason: verdict.as_ref().err().map(ToString::to_string),
+            result_sha256: Some(digest.clone()),
+            ..lease
+        }
+    } else {
+        let l = store::lease(&st.db, &lease_id).await?.ok_or_else(|| ApiError::internal("lease vanished"))?;
+        if l.result_sha256.as_deref() != Some(digest.as_str()) {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                ErrorKind::Conflict,
+                "a different result was already submitted for this lease",
+            ));
+        }
+        l
+    };
+    match &verdict {
+        Ok(()) => tracing::info!(node = %who, lease = %lease_id, reward = %lease.reward, "result verified"),
+        Err(e) => tracing::warn!(node = %who, lease = %lease_id, reason = %e, "result rejected"),
+    }
+    recorded_outcome(&lease, &digest)
+}
+
+async fn account(State(st): State<AppState>, Path(address): Path<String>) -> Result<Json<AccountBalance>, ApiError> {
+    let who: Address = address.parse().map_err(|e| ApiError::bad_request(format!("not an address: {e}")))?;
+    let b = store::balances(&st.db, who).await?;
+    let recent_jobs = store::recent_jobs(&st.db, who, 20).await?;
+    Ok(Json(AccountBalance {
+        address: who,
+        pending: b.pending,
+        verified: b.verified,
+        withdrawable: b.withdrawable,
+        recent_jobs,
+    }))
+}
+
+async fn network(State(st): State<AppState>) -> Result<Json<NetworkStatus>, ApiError> {
+    let window = st.config.online_window;
+    let since = now_ms() - i64::try_from(window.as_millis()).unwrap_or(i64::MAX / 2);
+    let (open, active, online) = store::network(&st.db, since).await?;
+    let n = |x: i64| u64::try_from(x).unwrap_or(0);
+    Ok(Json(NetworkStatus {
+        open_jobs: n(open),
+        active_leases: n(active),
+        nodes_online: n(online),
+        online_window_s: window.as_secs(),
+        reward_per_tflop: st.config.reward_per_tflop,
+    }))
+}

@@ -1,0 +1,153 @@
+//! Starting and stopping a coordinator: bind, open the database and migrate, serve,
+//! and sweep expired leases and stale nonces in the background. Shutdown is a value
+//! ([`Handle::shutdown`]): in-flight requests finish, then the tasks stop.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use idlewatt_protocol::auth::now_ms;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+use crate::ratelimit::RateLimiter;
+use crate::store::{self, Db};
+
+/// State shared by the handlers.
+#[derive(Debug, Clone)]
+pub(crate) struct AppState {
+    pub(crate) db: Db,
+    pub(crate) config: Arc<Config>,
+    pub(crate) limiter: Arc<RateLimiter>,
+}
+
+/// Why a coordinator did not start or stop cleanly.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// A configuration value is out of range.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The database could not be opened.
+    #[error("cannot open database {database:?}: {source}")]
+    Database {
+        /// What `--database` said.
+        database: String,
+        /// Why.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// Migrations failed.
+    #[error("database migration failed: {0}")]
+    Migrate(#[source] sqlx::migrate::MigrateError),
+    /// The server stopped with an I/O error.
+    #[error("server error: {0}")]
+    Serve(#[source] std::io::Error),
+    /// A task panicked.
+    #[error("coordinator task failed: {0}")]
+    Task(#[source] tokio::task::JoinError),
+}
+
+/// A running coordinator.
+#[derive(Debug)]
+pub struct Handle {
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    server: JoinHandle<std::io::Result<()>>,
+    sweeper: JoinHandle<()>,
+    db: Db,
+}
+
+impl Handle {
+    /// The address it listens on (the real port when the config said 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://<local_addr>`, the base URL for clients.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish, stops the
+    /// background tasks and closes the database.
+    pub async fn shutdown(self) -> Result<(), StartError> {
+        let _ = self.stop.send(true);
+        let served = self.server.await;
+        let _ = self.sweeper.await;
+        self.db.close().await;
+        tracing::info!("coordinator stopped");
+        served.map_err(StartError::Task)?.map_err(StartError::Serve)
+    }
+
+    /// Runs until `signal` completes (e.g. Ctrl-C), then shuts down.
+    pub async fn run_until(self, signal: impl std::future::Future<Output = ()>) -> Result<(), StartError> {
+        signal.await;
+        tracing::info!("shutting down");
+        self.shutdown().await
+    }
+}
+
+/// Starts a coordinator: validates the config, opens and migrates the database,
+/// binds, and serves in the background.
+pub async fn start(config: Config) -> Result<Handle, StartError> {
+    config.validate().map_err(StartError::Config)?;
+    let db = store::connect(&config.database).await.map_err(|e| match e {
+        sqlx::Error::Migrate(m) => StartError::Migrate(*m),
+        source => StartError::Database { database: config.database.clone(), source },
+    })?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| StartError::Bind { addr: config.listen, source })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.listen, source })?;
+    let limiter = Arc::new(RateLimiter::new(config.rate_limit_per_s, config.rate_limit_burst));
+    let state = AppState { db: db.clone(), config: Arc::new(config), limiter };
+    let (stop, stopped) = watch::channel(false);
+
+    let app = crate::routes::router(state.clone());
+    let mut on_stop = stopped.clone();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = on_stop.wait_for(|s| *s).await;
+            })
+            .await
+    });
+    let sweeper = tokio::spawn(sweep(state.db.clone(), stopped));
+    tracing::info!(%addr, database = %state.config.database, "coordinator listening");
+    Ok(Handle { addr, stop, server, sweeper, db })
+}
+
+/// Every second: expire overdue leases (their jobs reopen); every minute: forget
+/// stale nonces.
+async fn sweep(db: Db, mut stopped: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut n: u64 = 0;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stopped.wait_for(|s| *s) => return,
+        }
+        let now = now_ms();
+        if let Err(e) = store::expire_overdue(&db, now).await {
+            tracing::warn!(error = %e, "lease sweep failed");
+        }
+        if n.is_multiple_of(60) {
+            match store::purge_nonces(&db, now).await {
+                Ok(purged) if purged > 0 => tracing::debug!(purged, "stale nonces forgotten"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "nonce purge failed"),
+            }
+        }
+        n += 1;
+    }
+}

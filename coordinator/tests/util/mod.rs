@@ -1,0 +1,134 @@
+//! Shared helpers of the coordinator's tests: one `init_tracing`, a coordinator on
+//! 127.0.0.1:0, and a simulated node that signs real requests with a fixed test key
+//! (generated here, never a secret) and computes results on the CPU.
+
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use alloy::primitives::B256;
+use alloy::signers::local::PrivateKeySigner;
+use idlewatt_coordinator::{Config, Handle};
+use idlewatt_protocol::auth::{AuthHeaders, sign_request_with_key};
+use idlewatt_protocol::inputs::matmul_inputs;
+use idlewatt_protocol::wire::{
+    AccountBalance, ErrorBody, HardwareSummary, JobSpec, Lease, LeaseRequest, NodeLimits, NodeRegistration,
+    ResultSubmission,
+};
+use reqwest::StatusCode;
+
+pub fn init_tracing() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("IDLEWATT_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_test_writer()
+        .try_init();
+}
+
+/// A test config: small fixed jobs, generous rate limits.
+pub fn test_config() -> Config {
+    Config { fixed_job_dim: Some(64), rate_limit_per_s: 1000.0, rate_limit_burst: 1000.0, ..Config::default() }
+}
+
+pub async fn start(config: Config) -> Handle {
+    init_tracing();
+    idlewatt_coordinator::start(config).await.unwrap()
+}
+
+/// A node: a fixed key and an HTTP client.
+pub struct Node {
+    pub key: PrivateKeySigner,
+    pub http: reqwest::Client,
+    pub base: String,
+}
+
+pub const LIMITS: NodeLimits = NodeLimits { max_dim: 4096, max_buffer_bytes: 1 << 30 };
+
+impl Node {
+    pub fn new(handle: &Handle, n: u8) -> Self {
+        let key = PrivateKeySigner::from_bytes(&B256::repeat_byte(n)).unwrap();
+        Self { key, http: reqwest::Client::new(), base: handle.url() }
+    }
+
+    pub fn address(&self) -> alloy::primitives::Address {
+        self.key.address()
+    }
+
+    /// POSTs `body` with the given auth headers.
+    pub async fn post_with(&self, path: &str, body: Vec<u8>, auth: &AuthHeaders) -> reqwest::Response {
+        let mut req = self.http.post(format!("{}{path}", self.base)).header("content-type", "application/json");
+        for (k, v) in auth.to_pairs() {
+            req = req.header(k, v);
+        }
+        req.body(body).send().await.unwrap()
+    }
+
+    /// POSTs `body` signed now with a fresh nonce.
+    pub async fn post(&self, path: &str, body: Vec<u8>) -> reqwest::Response {
+        let auth = sign_request_with_key(&self.key, "POST", path, &body).unwrap();
+        self.post_with(path, body, &auth).await
+    }
+
+    pub async fn register(&self) {
+        let reg = NodeRegistration {
+            address: self.address(),
+            hardware: HardwareSummary {
+                adapter: "Test CPU".into(),
+                backend: "vulkan".into(),
+                device_type: "cpu".into(),
+                max_buffer_bytes: 1 << 30,
+                benchmark_gflops: 1.0,
+            },
+            app_version: "0.1.0".into(),
+        };
+        let r = self.post("/v1/nodes", serde_json::to_vec(&reg).unwrap()).await;
+        assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    }
+
+    pub async fn try_lease(&self) -> reqwest::Response {
+        self.post("/v1/leases", serde_json::to_vec(&LeaseRequest { limits: LIMITS }).unwrap()).await
+    }
+
+    pub async fn lease(&self) -> Lease {
+        let r = self.try_lease().await;
+        assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+        r.json().await.unwrap()
+    }
+
+    pub async fn submit(&self, lease: &Lease, sub: &ResultSubmission) -> reqwest::Response {
+        self.post(&format!("/v1/leases/{}/result", lease.lease_id), serde_json::to_vec(sub).unwrap()).await
+    }
+
+    pub async fn balance(&self) -> AccountBalance {
+        let r = self.http.get(format!("{}/v1/accounts/{}", self.base, self.address())).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        r.json().await.unwrap()
+    }
+}
+
+/// The honest answer, computed on the CPU in f32.
+pub fn compute(job: &JobSpec) -> Vec<f32> {
+    let JobSpec::Matmul { m, n, k, seed } = *job;
+    let (a, b) = matmul_inputs(seed, m, n, k);
+    let (m, n, k) = (m as usize, n as usize, k as usize);
+    let mut c = vec![0.0f32; m * n];
+    for i in 0..m {
+        for p in 0..k {
+            let aip = a[i * k + p];
+            for j in 0..n {
+                c[i * n + j] += aip * b[p * n + j];
+            }
+        }
+    }
+    c
+}
+
+/// An error answer's body.
+pub async fn error_of(r: reqwest::Response) -> (StatusCode, ErrorBody) {
+    let status = r.status();
+    let text = r.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or_else(|e| panic!("not an error body ({e}): {text}")))
+}
+
+pub async fn sleep_ms(ms: u64) {
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+}

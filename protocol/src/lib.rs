@@ -1,0 +1,30 @@
+//! Idlewatt's network protocol, shared by nodes (the core crate) and coordinators, so
+//! the two sides cannot drift apart: whatever one side computes, the other computes
+//! with the same code.
+//!
+//! # Layout
+//! - [`wire`]: the JSON bodies of the `/v1` API (DESIGN §3) and the error body.
+//! - [`amount`]: [`TokenAmount`], token base units (18 decimals) as exact integers.
+//! - [`auth`]: signing a request (EIP-191 over a canonical string) and verifying it.
+//! - [`inputs`]: the seeded generator of a matmul job's A and B — *the* definition.
+//! - [`verify`]: Freivalds' check of C = A·B with a tolerance derived from the data.
+//!
+//! # A node's lease flow
+//! 1. `POST /v1/nodes` with a signed [`wire::NodeRegistration`].
+//! 2. `POST /v1/leases` with a signed [`wire::LeaseRequest`]; the answer is a
+//!    [`wire::Lease`] whose [`wire::JobSpec`] names m, n, k and a seed.
+//! 3. [`inputs::matmul_inputs`] derives A and B from the seed; the node computes C.
+//! 4. `POST /v1/leases/{lease_id}/result` with a signed [`wire::ResultSubmission`]
+//!    (built by [`wire::ResultSubmission::new`]); the coordinator runs
+//!    [`verify::verify_matmul`] and credits the reward.
+//!
+//! Every state-changing request carries the headers of [`auth::AuthHeaders`].
+
+pub mod amount;
+pub mod auth;
+pub mod inputs;
+pub mod verify;
+pub mod wire;
+
+pub use alloy::primitives::Address;
+pub use amount::TokenAmount;
