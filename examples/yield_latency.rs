@@ -15,6 +15,7 @@ mod xvfb;
 use std::time::{Duration, Instant};
 
 use idlewatt::compute::AdapterPolicy;
+use idlewatt::config::Settings;
 use idlewatt::idle::{IdleSource, x11::X11Idle};
 use idlewatt::node::{EventKind, LocalJobs, Node, NodeConfig, NodeState, RunWhen};
 use idlewatt::paths::DataDirs;
@@ -41,7 +42,7 @@ async fn main() -> anyhow::Result<()> {
     let trials: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(100);
     let x = xvfb::Xvfb::start();
     let dir = tempfile::tempdir()?;
-    let mut config = NodeConfig::new(DataDirs::at(dir.path())?);
+    let mut config = NodeConfig::new(DataDirs::at(dir.path())?, Settings::default());
     config.when = RunWhen::Idle;
     config.idle_after = Duration::from_millis(300);
     config.tick = Duration::from_millis(50);

@@ -8,14 +8,17 @@ mod util;
 use std::time::Duration;
 
 use idlewatt::compute::AdapterPolicy;
+use idlewatt::config::Settings;
 use idlewatt::idle::{IdleError, IdleSource, x11::X11Idle};
 use idlewatt::node::{Event, EventKind, LocalJobs, Node, NodeConfig, NodeState, Reason, RunWhen};
 use idlewatt::paths::DataDirs;
 use tokio::sync::{broadcast, oneshot};
 use util::xvfb::Xvfb;
 
+/// A node config with a cap high enough that the power limit never binds.
 fn config(dir: &std::path::Path, when: RunWhen, idle_after: Duration) -> NodeConfig {
-    let mut c = NodeConfig::new(DataDirs::at(dir).expect("data dir"));
+    let settings = Settings { max_watts: Some(2000.0), ..Settings::default() };
+    let mut c = NodeConfig::new(DataDirs::at(dir).expect("data dir"), settings);
     c.when = when;
     c.idle_after = idle_after;
     c.adapter = AdapterPolicy { allow_software: true };
@@ -190,4 +193,55 @@ async fn owner_leaves_returns_and_leaves_again_and_work_survives_a_restart() {
     let _ = stop.send(());
     task.await.expect("clean exit");
     assert!(!dir.path().join("partial-job.json").exists(), "finished job still on disk");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_low_power_cap_throttles_samples_every_tick_and_energy_is_recorded() {
+    util::init_tracing();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut c = config(dir.path(), RunWhen::Always, Duration::from_secs(300));
+    c.settings.max_watts = Some(10.0);
+    let no_idle: Result<Box<dyn IdleSource>, IdleError> = Err(IdleError::NoBackend { tried: vec![] });
+    let node = Node::new(c, no_idle, Box::new(LocalJobs::new(256)));
+    let control = node.control();
+    let mut rx = node.subscribe();
+    let (stop, task) = start(node);
+    let throttled = expect(&mut rx, Duration::from_secs(20), "throttled", |k| {
+        matches!(k, EventKind::State { state: NodeState::Throttled, .. })
+    })
+    .await;
+    assert!(
+        matches!(throttled, EventKind::State { reason: Reason::PowerLimit { max_watts }, .. } if max_watts == 10.0),
+        "{throttled:?}"
+    );
+    // Samples say what they are: on this machine nothing is measurable, so estimated.
+    let sample = expect(&mut rx, Duration::from_secs(5), "a sample", |k| matches!(k, EventKind::Sample(_))).await;
+    let EventKind::Sample(s) = sample else { unreachable!() };
+    assert!(!s.gpu_watts.source.is_measured(), "{s:?}");
+    assert!(s.duty < 1.0, "throttled duty {}", s.duty);
+    assert!(s.gpu_watts.value < 15.0, "estimated power {} W far over a 10 W cap ({s:?})", s.gpu_watts.value);
+    let later = expect(
+        &mut rx,
+        Duration::from_secs(5),
+        "energy today",
+        |k| matches!(k, EventKind::Sample(s) if s.today_wh > 0.0),
+    )
+    .await;
+    assert!(matches!(later, EventKind::Sample(ref s) if s.today_measured_wh == 0.0));
+
+    // The owner pauses from the tray: the node stops with that reason, and resumes.
+    control.pause(None);
+    expect(&mut rx, Duration::from_secs(5), "yield", |k| matches!(k, EventKind::Yielded { .. })).await;
+    expect(&mut rx, Duration::from_secs(5), "paused", |k| {
+        matches!(k, EventKind::State { state: NodeState::Paused, reason: Reason::UserPaused })
+    })
+    .await;
+    control.resume();
+    expect(&mut rx, Duration::from_secs(10), "computing again", |k| {
+        matches!(k, EventKind::State { state: NodeState::Throttled | NodeState::Computing, .. })
+    })
+    .await;
+    let _ = stop.send(());
+    task.await.expect("clean exit");
+    assert!(dir.path().join("energy.sqlite").exists());
 }

@@ -10,6 +10,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use idlewatt::bench;
 use idlewatt::compute::{AdapterPolicy, ComputeError, Engine, HardwareProfile};
+use idlewatt::config::Settings;
 use idlewatt::node::{Event, EventKind, LocalJobs, Node, NodeConfig, RunWhen};
 use idlewatt::paths::DataDirs;
 
@@ -47,11 +48,19 @@ enum Command {
         #[arg(long)]
         json: bool,
         /// `idle`: only while you are away. `always`: whenever limits allow (servers).
-        #[arg(long, value_enum, default_value = "idle")]
-        when: When,
+        /// Default: the setting (idle).
+        #[arg(long, value_enum)]
+        when: Option<When>,
         /// How long without keyboard/mouse input counts as away (e.g. 90s, 5m, 1h).
-        #[arg(long, default_value = "5m", value_parser = parse_duration)]
-        idle_after: std::time::Duration,
+        /// Default: the setting (5m).
+        #[arg(long, value_parser = parse_duration)]
+        idle_after: Option<std::time::Duration>,
+        /// GPU power cap in watts for this run. Default: the setting (80 % of rated power).
+        #[arg(long)]
+        max_watts: Option<f64>,
+        /// GPU temperature limit in °C for this run. Default: the setting (80 °C).
+        #[arg(long)]
+        max_temp: Option<f64>,
         /// Allow a software (CPU) adapter such as lavapipe; meant for tests.
         #[arg(long)]
         allow_software: bool,
@@ -110,14 +119,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Info { json } => info(json),
         Command::Bench { json, sizes, allow_software } => bench(json, &sizes, allow_software),
-        Command::Run { json, when, idle_after, allow_software, job_size } => {
-            let mut config = NodeConfig::new(DataDirs::from_env()?);
-            config.when = match when {
-                When::Idle => RunWhen::Idle,
-                When::Always => RunWhen::Always,
-            };
-            config.idle_after = idle_after;
-            config.adapter = AdapterPolicy { allow_software }.with_env();
+        Command::Run { json, when, idle_after, max_watts, max_temp, allow_software, job_size } => {
+            let data = DataDirs::from_env()?;
+            let mut settings = Settings::load(&data)?;
+            settings.max_watts = max_watts.or(settings.max_watts);
+            settings.max_temp_c = max_temp.unwrap_or(settings.max_temp_c);
+            settings.validate()?;
+            let mut config = NodeConfig::new(data, settings);
+            if let Some(when) = when {
+                config.when = match when {
+                    When::Idle => RunWhen::Idle,
+                    When::Always => RunWhen::Always,
+                };
+            }
+            config.idle_after = idle_after.unwrap_or(config.idle_after);
+            config.adapter =
+                AdapterPolicy { allow_software: allow_software || config.adapter.allow_software }.with_env();
             run_node(config, json, job_size)
         }
     }
@@ -133,8 +150,13 @@ fn run_node(config: NodeConfig, json: bool, job_size: u32) -> anyhow::Result<()>
         let node = Node::new(config, idle, Box::new(LocalJobs::new(job_size)));
         let mut events = node.subscribe();
         let printer = tokio::spawn(async move {
-            while let Ok(event) = events.recv().await {
-                print_event(&event, json);
+            let mut last_sample = 0;
+            loop {
+                match events.recv().await {
+                    Ok(event) => print_event(&event, json, &mut last_sample),
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                }
             }
         });
         node.run(shutdown_signal()).await?;
@@ -163,13 +185,36 @@ async fn shutdown_signal() {
     }
 }
 
-fn print_event(event: &Event, json: bool) {
+fn print_event(event: &Event, json: bool, last_sample_ms: &mut u64) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     let line = if json {
         serde_json::to_string(event).unwrap_or_default()
     } else {
         match &event.kind {
+            EventKind::Sample(s) => {
+                // Text mode: one line every 15 s is plenty for a person.
+                if event.ts_ms.saturating_sub(*last_sample_ms) < 15_000 {
+                    return;
+                }
+                *last_sample_ms = event.ts_ms;
+                let label =
+                    |m: &idlewatt::sensors::Measurement| if m.source.is_measured() { "measured" } else { "estimated" };
+                let temp = s
+                    .gpu_temp_c
+                    .as_ref()
+                    .map_or("temperature not measured".to_owned(), |t| format!("{:.0} °C ({})", t.value, label(t)));
+                format!(
+                    "  GPU {:.0} W ({}), {temp}, duty {:.0} %; today {:.3} kWh ≈ {:.2} {}, {:.0} g CO₂",
+                    s.gpu_watts.value,
+                    label(&s.gpu_watts),
+                    s.duty * 100.0,
+                    s.today_wh / 1000.0,
+                    s.today_cost,
+                    s.currency,
+                    s.today_co2_g
+                )
+            }
             EventKind::State { state, reason } => format!("{state:?}: {}", describe(reason)),
             EventKind::Progress { job_id, fraction } => format!("  {job_id}: {:.0} %", fraction * 100.0),
             EventKind::JobDone { job_id, flops, gpu_seconds } => {

@@ -80,6 +80,32 @@ pub enum Reason {
     ShuttingDown,
 }
 
+/// The once-a-second reading: what the GPU draws and how hot it is (each value says
+/// whether it was measured or estimated), the duty cycle, and today's energy.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Sample {
+    /// GPU power, W.
+    pub gpu_watts: crate::sensors::Measurement,
+    /// GPU temperature, °C; `None` when not measurable.
+    pub gpu_temp_c: Option<crate::sensors::Measurement>,
+    /// Running on battery.
+    pub on_battery: bool,
+    /// Fraction of time the GPU may compute, 0–1.
+    pub duty: f64,
+    /// The GPU's rated power, W, and where that figure comes from.
+    pub rated_watts: f64,
+    /// Energy used while computing today, Wh (measured + estimated).
+    pub today_wh: f64,
+    /// The measured part of `today_wh`.
+    pub today_measured_wh: f64,
+    /// What today's energy cost.
+    pub today_cost: f64,
+    /// ISO 4217 currency of `today_cost`.
+    pub currency: String,
+    /// Today's CO₂, g.
+    pub today_co2_g: f64,
+}
+
 /// One event.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -107,6 +133,8 @@ pub enum EventKind {
         /// GPU seconds spent on it (all its slices).
         gpu_seconds: f64,
     },
+    /// The once-a-second sample.
+    Sample(Sample),
     /// The GPU was given back.
     Yielded {
         /// From the owner's input (as the idle source dates it) to the last slice

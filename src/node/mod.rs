@@ -21,14 +21,23 @@ use std::time::{Duration, Instant};
 use thiserror::Error;
 use tokio::sync::{broadcast, mpsc};
 
-pub use events::{Event, EventKind, NodeState, Reason};
+pub use events::{Event, EventKind, NodeState, Reason, Sample};
 pub use jobs::{Job, JobSource, JobSourceError, LocalJobs};
 
-use crate::compute::{AdapterPolicy, CancelToken};
+use crate::compute::{AdapterPolicy, CancelToken, GpuProfile};
+use crate::config::{RunMode, Settings};
+use crate::energy::EnergyStore;
+use crate::governor::{self, Governor, Pause};
 use crate::idle::{IdleError, IdleSource};
 use crate::paths::DataDirs;
+use crate::sensors::{GpuHint, Reading, Sensors};
 use watcher::Watcher;
-use worker::{Command, Duty, Report, Worker};
+use worker::{Command, Duty, Report, RunningJob, Worker};
+
+/// The GPU profile seen the last time the device was opened: lets the node pick the
+/// right rated power and sensors at start-up without opening the GPU (which would load
+/// the driver and hold memory while the owner works).
+const GPU_PROFILE_CACHE: &str = "gpu-profile.json";
 
 /// When the node may compute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -43,6 +52,8 @@ pub enum RunWhen {
 /// How the node runs.
 #[derive(Debug, Clone)]
 pub struct NodeConfig {
+    /// The owner's settings (limits, schedule, tariff, ...).
+    pub settings: Settings,
     /// Idle-only or always.
     pub when: RunWhen,
     /// Idle time after which the owner counts as away.
@@ -60,13 +71,17 @@ pub struct NodeConfig {
 }
 
 impl NodeConfig {
-    /// Defaults: idle after 5 minutes, poll once a second while waiting and every 5 ms
-    /// while computing.
-    pub fn new(data: DataDirs) -> Self {
+    /// From the owner's settings; polls once a second while waiting and every 5 ms while
+    /// computing.
+    pub fn new(data: DataDirs, settings: Settings) -> Self {
         Self {
-            when: RunWhen::Idle,
-            idle_after: Duration::from_secs(300),
-            adapter: AdapterPolicy::default(),
+            when: match settings.run_mode {
+                RunMode::Idle => RunWhen::Idle,
+                RunMode::Always => RunWhen::Always,
+            },
+            idle_after: Duration::from_secs(u64::from(settings.idle_after_min) * 60),
+            adapter: AdapterPolicy { allow_software: settings.allow_software_adapter },
+            settings,
             data,
             tick: Duration::from_secs(1),
             computing_poll: Duration::from_millis(5),
@@ -81,6 +96,28 @@ pub enum NodeError {
     /// The compute thread could not be started.
     #[error("cannot start the compute thread: {0}")]
     Thread(#[from] std::io::Error),
+    /// The energy history could not be opened.
+    #[error(transparent)]
+    Energy(#[from] crate::energy::EnergyError),
+}
+
+/// Pauses and resumes a running node (the tray and the UI hold one).
+#[derive(Debug, Clone)]
+pub struct NodeControl(std::sync::Arc<tokio::sync::watch::Sender<Option<Pause>>>);
+
+impl NodeControl {
+    /// Pauses until `until` (or until [`resume`](Self::resume) when `None`).
+    pub fn pause(&self, until: Option<chrono::DateTime<chrono::FixedOffset>>) {
+        self.0.send_replace(Some(Pause { until }));
+    }
+    /// Resumes after a pause.
+    pub fn resume(&self) {
+        self.0.send_replace(None);
+    }
+    /// The current pause, if any.
+    pub fn paused(&self) -> Option<Pause> {
+        *self.0.borrow()
+    }
 }
 
 /// The node agent.
@@ -89,6 +126,7 @@ pub struct Node {
     idle: Result<Box<dyn IdleSource>, IdleError>,
     jobs: Box<dyn JobSource>,
     events: broadcast::Sender<Event>,
+    control: NodeControl,
 }
 
 impl std::fmt::Debug for Node {
@@ -108,7 +146,13 @@ impl Node {
     /// A node with an idle source (or the reason there is none) and a job source.
     pub fn new(config: NodeConfig, idle: Result<Box<dyn IdleSource>, IdleError>, jobs: Box<dyn JobSource>) -> Self {
         let (events, _) = broadcast::channel(1024);
-        Self { config, idle, jobs, events }
+        let (pause, _) = tokio::sync::watch::channel(None);
+        Self { config, idle, jobs, events, control: NodeControl(std::sync::Arc::new(pause)) }
+    }
+
+    /// A handle to pause and resume the node.
+    pub fn control(&self) -> NodeControl {
+        self.control.clone()
     }
 
     /// A receiver of the node's events.
@@ -119,10 +163,15 @@ impl Node {
     /// Runs until `shutdown` completes; then stops the GPU, keeps the interrupted job on
     /// disk and returns.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), NodeError> {
-        let Node { config, idle, jobs, events } = self;
+        let Node { config, idle, jobs, events, control } = self;
         let cancel = CancelToken::new();
         let duty = Duty::new(1.0);
+        let running_job = RunningJob::default();
         let (report_tx, mut reports) = mpsc::unbounded_channel();
+        let mut energy = EnergyStore::open(config.data.join("energy.sqlite"))?;
+        let mut sensors = Sensors::detect(&cached_gpu_hint(&config.data), config.settings.rated_watts_override);
+        let mut governor = Governor::new();
+        let mut last_step = Instant::now();
         let mut worker = Worker::spawn(
             config.adapter,
             jobs,
@@ -131,6 +180,7 @@ impl Node {
             duty.clone(),
             events.clone(),
             report_tx,
+            running_job.clone(),
         )?;
         let (watcher, no_idle) = match idle {
             Ok(source) => {
@@ -166,6 +216,11 @@ impl Node {
                             .map(|input| at.saturating_duration_since(input).as_secs_f64() * 1e3);
                         emit(EventKind::Yielded { latency_ms, kept_fraction });
                     }
+                    Report::Opened(profile) => {
+                        let hint = GpuHint::from_profile(&profile);
+                        sensors = Sensors::detect(&hint, config.settings.rated_watts_override);
+                        remember_gpu(&config.data, &profile);
+                    }
                     Report::GpuError(e) => {
                         tracing::warn!(%e, "GPU unavailable");
                         blocked_until = Some((Instant::now() + config.retry_after, NodeState::Error, Reason::GpuUnavailable { message: e.to_string() }));
@@ -177,10 +232,28 @@ impl Node {
                 },
             }
 
-            let target = decide(&config, watcher.as_ref(), no_idle.as_deref(), &mut blocked_until);
+            // Once per tick: sensors → governor → energy → sample.
+            let now = Instant::now();
+            let reading = sensors.read(now, if computing { duty.get() } else { 0.0 });
+            let owner_active = config.when == RunWhen::Idle
+                && watcher.as_ref().and_then(Watcher::idle).is_none_or(|idle| idle < config.idle_after);
+            let limits = config.settings.limits(sensors.rated().watts, owner_active, control.paused());
+            let wall = chrono::Local::now().fixed_offset();
+            let decision = governor.step(&limits, &reading, wall, now.duration_since(last_step).as_secs_f64());
+            last_step = now;
+            if computing {
+                // Energy is what the GPU drew while Idlewatt computed (idle draw included:
+                // the conservative side for the owner's cost).
+                let sample = crate::energy::Sample::from_reading(wall, &reading, running_job.get().as_deref());
+                if let Err(e) = energy.record(sample) {
+                    tracing::warn!(%e, "could not record energy");
+                }
+            }
+            emit(EventKind::Sample(sample(&reading, decision.duty, &sensors, &energy, &config.settings)));
+
+            let target = decide(&config, watcher.as_ref(), no_idle.as_deref(), &mut blocked_until, &limits, decision);
             if target.compute && !computing {
                 cancel.reset();
-                duty.set(1.0);
                 if let Some(w) = &watcher {
                     w.guard(config.when == RunWhen::Idle);
                 }
@@ -189,6 +262,9 @@ impl Node {
                 }
             } else if !target.compute && computing && !cancel.is_cancelled() {
                 cancel.cancel();
+            }
+            if target.compute {
+                duty.set(decision.duty);
             }
             let (new_state, new_reason) = if computing && cancel.is_cancelled() {
                 let owner_back = watcher.as_ref().and_then(Watcher::owner_back_at).is_some();
@@ -220,12 +296,15 @@ impl Node {
     }
 }
 
-/// Whether to compute now, and the state and reason to show.
+/// Whether to compute now, and the state and reason to show: the node's own rules
+/// (back-off after a failure, a full-screen app, no idle detection), then the governor's.
 fn decide(
     config: &NodeConfig,
     watcher: Option<&Watcher>,
     no_idle: Option<&str>,
     blocked_until: &mut Option<(Instant, NodeState, Reason)>,
+    limits: &governor::Limits,
+    decision: governor::Decision,
 ) -> Target {
     let stay = |state, reason| Target { compute: false, state, reason };
     if let Some((until, state, reason)) = blocked_until.clone() {
@@ -237,26 +316,69 @@ fn decide(
     if watcher.is_some_and(Watcher::fullscreen) {
         return stay(NodeState::Paused, Reason::FullScreen);
     }
-    match config.when {
-        RunWhen::Always => Target { compute: true, state: NodeState::Computing, reason: Reason::AlwaysOn },
-        RunWhen::Idle => {
-            let Some(w) = watcher else {
-                let message = no_idle.unwrap_or("no idle source").to_owned();
-                return stay(NodeState::Paused, Reason::NoIdleDetection { message });
-            };
-            match w.idle() {
-                Some(idle) if idle >= config.idle_after => {
-                    Target { compute: true, state: NodeState::Computing, reason: Reason::OwnerAway }
-                }
-                Some(idle) => stay(
-                    NodeState::Waiting,
-                    Reason::OwnerActive { idle_s: idle.as_secs(), idle_after_s: config.idle_after.as_secs() },
-                ),
-                None => stay(
-                    NodeState::Paused,
-                    Reason::NoIdleDetection { message: "the idle source stopped answering".into() },
-                ),
-            }
+    let idle = watcher.and_then(Watcher::idle);
+    if config.when == RunWhen::Idle && idle.is_none() {
+        let message = match (watcher, no_idle) {
+            (None, Some(m)) => m.to_owned(),
+            _ => "the idle source stopped answering".to_owned(),
+        };
+        return stay(NodeState::Paused, Reason::NoIdleDetection { message });
+    }
+    let running = |state, reason| Target { compute: true, state, reason };
+    let away = if config.when == RunWhen::Always { Reason::AlwaysOn } else { Reason::OwnerAway };
+    match decision.reason {
+        governor::Reason::Paused => stay(NodeState::Paused, Reason::UserPaused),
+        governor::Reason::UserActive => stay(
+            NodeState::Waiting,
+            Reason::OwnerActive {
+                idle_s: idle.unwrap_or_default().as_secs(),
+                idle_after_s: config.idle_after.as_secs(),
+            },
+        ),
+        governor::Reason::OnBattery => stay(NodeState::Paused, Reason::OnBattery),
+        governor::Reason::OutsideSchedule => stay(NodeState::Paused, Reason::OutsideSchedule),
+        governor::Reason::PowerLimit if decision.duty < 0.99 => {
+            running(NodeState::Throttled, Reason::PowerLimit { max_watts: limits.max_watts })
+        }
+        governor::Reason::ThermalLimit if decision.duty < 0.99 => {
+            running(NodeState::Throttled, Reason::ThermalLimit { max_celsius: limits.max_temp_c })
+        }
+        governor::Reason::Running | governor::Reason::PowerLimit | governor::Reason::ThermalLimit => {
+            running(NodeState::Computing, away)
+        }
+    }
+}
+
+fn sample(reading: &Reading, duty: f64, sensors: &Sensors, energy: &EnergyStore, settings: &Settings) -> Sample {
+    let today = energy.today().unwrap_or_default();
+    let tariff = settings.tariff();
+    Sample {
+        gpu_watts: reading.gpu_watts.clone(),
+        gpu_temp_c: reading.gpu_temp_c.clone(),
+        on_battery: reading.supply.on_battery(),
+        duty,
+        rated_watts: sensors.rated().watts,
+        today_wh: today.total_wh(),
+        today_measured_wh: today.measured_wh,
+        today_cost: today.cost(&tariff).amount,
+        currency: tariff.currency.clone(),
+        today_co2_g: today.co2_g(&tariff),
+    }
+}
+
+fn cached_gpu_hint(data: &DataDirs) -> GpuHint {
+    std::fs::read(data.join(GPU_PROFILE_CACHE))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<GpuProfile>(&b).ok())
+        .map(|p| GpuHint::from_profile(&p))
+        .unwrap_or_default()
+}
+
+fn remember_gpu(data: &DataDirs, profile: &GpuProfile) {
+    if let Ok(json) = serde_json::to_vec_pretty(profile) {
+        let tmp = data.join(format!("{GPU_PROFILE_CACHE}.tmp"));
+        if std::fs::write(&tmp, json).and_then(|()| std::fs::rename(&tmp, data.join(GPU_PROFILE_CACHE))).is_err() {
+            tracing::debug!("could not cache the GPU profile");
         }
     }
 }

@@ -18,7 +18,7 @@ use tokio::sync::{broadcast, mpsc as tmpsc};
 use super::events::{Event, EventKind};
 use super::jobs::{Job, JobSource, JobSourceError};
 use super::partial;
-use crate::compute::{AdapterPolicy, CancelToken, ComputeError, Engine, RunState, SuspendedMatmul};
+use crate::compute::{AdapterPolicy, CancelToken, ComputeError, Engine, GpuProfile, RunState, SuspendedMatmul};
 
 /// Commands to the worker.
 #[derive(Debug)]
@@ -39,6 +39,8 @@ pub(crate) enum Report {
         /// Fraction of the interrupted job kept.
         kept_fraction: f64,
     },
+    /// The GPU was opened (its profile, for sensors and the UI).
+    Opened(Box<GpuProfile>),
     /// The GPU cannot be used.
     GpuError(ComputeError),
     /// The job source failed.
@@ -75,6 +77,20 @@ struct State {
     events: broadcast::Sender<Event>,
     reports: tmpsc::UnboundedSender<Report>,
     current: Option<(Job, Option<SuspendedMatmul>)>,
+    running_job: RunningJob,
+}
+
+/// The id of the job on the GPU right now, for per-job energy.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RunningJob(Arc<std::sync::Mutex<Option<String>>>);
+
+impl RunningJob {
+    fn set(&self, id: Option<String>) {
+        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = id;
+    }
+    pub(crate) fn get(&self) -> Option<String> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
 }
 
 impl Worker {
@@ -87,13 +103,14 @@ impl Worker {
         duty: Duty,
         events: broadcast::Sender<Event>,
         reports: tmpsc::UnboundedSender<Report>,
+        running_job: RunningJob,
     ) -> std::io::Result<Self> {
         let (commands, rx) = mpsc::channel();
         let current = partial::load(&dir).map(|(job, s)| {
             tracing::info!(job = %job.id, "resuming a job interrupted before the last exit");
             (job, Some(s))
         });
-        let mut state = State { policy, jobs, dir, cancel, duty, events, reports, current };
+        let mut state = State { policy, jobs, dir, cancel, duty, events, reports, current, running_job };
         let thread = std::thread::Builder::new().name("idlewatt-compute".into()).spawn(move || {
             while let Ok(cmd) = rx.recv() {
                 match cmd {
@@ -117,7 +134,10 @@ impl State {
         let _enter = span.enter();
         let mut stopped_at = Instant::now();
         let engine = match Engine::new(self.policy) {
-            Ok(e) => Some(e),
+            Ok(e) => {
+                let _ = self.reports.send(Report::Opened(Box::new(e.profile().clone())));
+                Some(e)
+            }
             Err(e) => {
                 let _ = self.reports.send(Report::GpuError(e));
                 None
@@ -154,6 +174,7 @@ impl State {
         let span = tracing::info_span!("job", id = %job.id, m = job.dims.m, n = job.dims.n, k = job.dims.k);
         let _enter = span.enter();
         let (a, b) = job.inputs();
+        self.running_job.set(Some(job.id.clone()));
         let started = match &suspended {
             Some(s) => engine.resume_matmul(&a, &b, s),
             None => engine.start_matmul(&a, &b, job.dims),
@@ -183,6 +204,7 @@ impl State {
             }
         });
         let stopped = Instant::now();
+        self.running_job.set(None);
         match outcome {
             Ok(RunState::Cancelled) => match run.suspend() {
                 Ok(s) => {
