@@ -1,7 +1,8 @@
 //! `idlewatt-node`: the headless Idlewatt node for servers, CI and the curious.
 //! A thin command line over the core library; every subcommand is a few lines.
 //!
-//! Exit codes: 0 success, 1 failure, 2 bad arguments, 3 no usable GPU.
+//! Exit codes: 0 success, 1 failure, 2 bad arguments, 3 no usable GPU, 4 no usable OS
+//! keyring (missing, locked or access denied).
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -10,6 +11,11 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use idlewatt::bench;
 use idlewatt::compute::{AdapterPolicy, ComputeError, Engine, HardwareProfile};
+use idlewatt::wallet::WalletError;
+
+// The `wallet` subcommands (in a folder cargo does not treat as another binary).
+#[path = "idlewatt-node/wallet_cli.rs"]
+mod wallet_cli;
 
 #[derive(Parser, Debug)]
 #[command(name = "idlewatt-node", version, about = "Lend your idle GPU to the Idlewatt network, headless.")]
@@ -39,6 +45,11 @@ enum Command {
         #[arg(long)]
         allow_software: bool,
     },
+    /// Your wallet: the key that identifies this node and receives its earnings.
+    Wallet {
+        #[command(subcommand)]
+        command: wallet_cli::WalletCommand,
+    },
 }
 
 /// Errors that mean "this machine has no GPU we will use" (exit code 3).
@@ -59,7 +70,14 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("idlewatt-node: {}", format!("{err:#}").replace('\n', " "));
-            ExitCode::from(if is_no_gpu(&err) { 3 } else { 1 })
+            let no_keyring = err.downcast_ref::<WalletError>().is_some_and(WalletError::is_keyring_unavailable);
+            ExitCode::from(if is_no_gpu(&err) {
+                3
+            } else if no_keyring {
+                4
+            } else {
+                1
+            })
         }
     }
 }
@@ -68,6 +86,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Info { json } => info(json),
         Command::Bench { json, sizes, allow_software } => bench(json, &sizes, allow_software),
+        Command::Wallet { command } => wallet_cli::run(command),
     }
 }
 
