@@ -39,6 +39,7 @@ const TESTS: &[Test] = &[
     ("cli_create_address_sign_flow_and_delete", cli_create_address_sign_flow_and_delete),
     ("cli_import_reads_stdin_and_reports_bad_input", cli_import_reads_stdin_and_reports_bad_input),
     ("cli_without_secret_service_exits_4_and_writes_nothing", cli_without_secret_service_exits_4_and_writes_nothing),
+    ("cli_locked_keyring_exits_4_and_says_unlock", cli_locked_keyring_exits_4_and_says_unlock),
     ("no_secret_in_logs_files_or_stderr", no_secret_in_logs_files_or_stderr),
 ];
 
@@ -177,8 +178,9 @@ fn ok(out: &Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e})"))
 }
 
+/// The CLI's one-line error (background threads may log after it at TRACE).
 fn last_line(s: &str) -> &str {
-    s.lines().last().unwrap_or_default()
+    s.lines().rev().find(|l| l.starts_with("idlewatt-node: ")).unwrap_or_else(|| s.lines().last().unwrap_or_default())
 }
 
 fn withdrawal(chain_id: u64) -> Withdrawal {
@@ -525,6 +527,28 @@ fn cli_without_secret_service_exits_4_and_writes_nothing(_ctx: &Ctx) {
     }
 }
 
+fn cli_locked_keyring_exits_4_and_says_unlock(_ctx: &Ctx) {
+    // A keyring of its own, so locking it does not disturb the other tests.
+    let session = util::keyring::KeyringSession::start();
+    let env: Vec<(&str, String)> = session.envs();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let d = tmp.path();
+    let created = ok(&node(d, &["wallet", "create", "--json"], "", &env));
+    session.lock();
+    let before = files_text(d);
+    for args in [&["wallet", "show-phrase", "--i-understand"][..], &["wallet", "create", "--replace"]] {
+        let out = node(d, args, "", &env);
+        let err = last_line(&stderr(&out)).to_string();
+        assert_eq!(out.status.code(), Some(4), "{args:?}: {err}");
+        assert!(err.contains("keyring is locked") && err.contains("unlock it"), "{err}");
+        assert!(out.stdout.is_empty());
+    }
+    assert_eq!(files_text(d), before, "nothing changed");
+    let address = ok(&node(d, &["wallet", "address", "--json"], "", &env));
+    assert_eq!(address["address"], created["address"], "the wallet file is untouched");
+}
+
 /// A whole create → show → sign → delete cycle, in-process with every crate logging at
 /// TRACE into the capture, and through the CLI with `IDLEWATT_LOG=trace`: no phrase,
 /// no 3 consecutive words of it, no key hex anywhere but where the owner asked for it.
@@ -535,6 +559,10 @@ fn no_secret_in_logs_files_or_stderr(ctx: &Ctx) {
     let new = wallet.create(WordCount::Twelve, Overwrite::Refuse).expect("create");
     let phrase = new.phrase.expose().to_string();
     let key_hex = key_hex_of(&phrase);
+    // The detector itself finds what it looks for.
+    let w: Vec<&str> = phrase.split(' ').collect();
+    assert!(!leaks(&format!("..{} {} {}..", w[4], w[5], w[6]).to_uppercase(), &phrase, &key_hex).is_empty());
+    assert!(!leaks(&format!("key=0X{}", key_hex.to_uppercase()), &phrase, &key_hex).is_empty());
     let signer = wallet.signer().expect("signer");
     signer.sign_message(b"hello").expect("sign");
     signer.sign_withdrawal(&withdrawal(31337)).expect("sign 712");
@@ -546,7 +574,10 @@ fn no_secret_in_logs_files_or_stderr(ctx: &Ctx) {
     wallet.delete(ConfirmDelete::EraseKeyFromThisComputer).expect("delete");
     let logs = ctx.logs()[logs_before..].to_string();
     assert!(logs.contains("wallet saved in the OS keyring"), "the capture works");
-    assert!(logs.lines().count() > 5, "TRACE logs were captured");
+    assert!(logs.contains("zbus"), "dependencies' TRACE logs (the D-Bus traffic) were captured too");
+    if let Ok(path) = std::env::var("WALLET_TEST_DUMP_LOGS") {
+        std::fs::write(path, &logs).expect("dump logs");
+    }
     let found = leaks(&logs, &phrase, &key_hex);
     assert!(found.is_empty(), "logs leak: {found:?}");
     let found = leaks(&files_during, &phrase, &key_hex);

@@ -21,8 +21,11 @@ pub enum WalletError {
         detail: String,
     },
 
-    /// The keyring exists but is locked and could not be unlocked.
-    #[error("your keyring is locked: unlock it (log in to your desktop, or open your keyring app) and try again")]
+    /// The keyring exists but is locked and could not be unlocked (or unlocking was declined).
+    #[error(
+        "your keyring is locked and was not unlocked: unlock it (log in to your desktop session, or open your \
+         keyring app such as Passwords and Keys or KeePassXC) and try again"
+    )]
     KeyringLocked,
 
     /// The keyring refused access (the owner declined a prompt, or a policy forbids it).

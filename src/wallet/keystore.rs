@@ -68,7 +68,10 @@ fn map_err(err: keyring::Error) -> WalletError {
         },
         keyring::Error::NoStorageAccess(reason) => {
             let detail = reason.to_string();
-            if detail.to_lowercase().contains("lock") {
+            // The Secret Service only prompts to unlock a collection: a dismissed (or
+            // impossible, with no prompter) prompt means the keyring stayed locked.
+            let lower = detail.to_lowercase();
+            if lower.contains("lock") || lower.contains("prompt") {
                 WalletError::KeyringLocked
             } else {
                 WalletError::AccessDenied { detail }

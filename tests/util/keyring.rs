@@ -27,8 +27,13 @@ impl KeyringSession {
         std::fs::create_dir_all(&runtime).expect("runtime dir");
         restrict(&runtime);
 
+        // A bus of our own with no service directories, so that nothing (such as the
+        // system's gnome-keyring with the real home folder) can be auto-activated on it.
+        let config = home.path().join("session.conf");
+        std::fs::write(&config, bus_config(home.path())).expect("bus config");
         let mut dbus = Command::new("dbus-daemon")
-            .args(["--session", "--nofork", "--nopidfile", "--print-address=1"])
+            .arg(format!("--config-file={}", config.display()))
+            .args(["--nofork", "--nopidfile", "--print-address=1"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             // It warns that it cannot raise its fd limit when not root-capable: noise.
@@ -78,6 +83,27 @@ impl KeyringSession {
         self.home.path()
     }
 
+    /// Locks the login keyring (the default collection), as a screen lock or a timeout
+    /// would. With no prompter in a test session, it cannot be unlocked again.
+    pub fn lock(&self) {
+        let out = Command::new("dbus-send")
+            .args([
+                "--session",
+                "--print-reply",
+                "--dest=org.freedesktop.secrets",
+                "/org/freedesktop/secrets",
+                "org.freedesktop.Secret.Service.Lock",
+                "array:objpath:/org/freedesktop/secrets/collection/login",
+            ])
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus_address)
+            .output()
+            .expect("dbus-send runs");
+        assert!(out.status.success(), "locking failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    /// Waits until the Secret Service answers and its `default` alias points at the
+    /// (unlocked) login keyring: gnome-keyring takes the bus name before it has created
+    /// the login keyring from the password, and a call in between would ask for a prompt.
     fn wait_for_secret_service(&self) {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
@@ -94,9 +120,28 @@ impl KeyringSession {
                 .output()
                 .expect("dbus-send runs");
             if String::from_utf8_lossy(&out.stdout).contains("boolean true") {
-                return;
+                break;
             }
             assert!(Instant::now() < deadline, "gnome-keyring did not register org.freedesktop.secrets within 20 s");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        loop {
+            let out = Command::new("dbus-send")
+                .args([
+                    "--session",
+                    "--print-reply",
+                    "--dest=org.freedesktop.secrets",
+                    "/org/freedesktop/secrets",
+                    "org.freedesktop.Secret.Service.ReadAlias",
+                    "string:default",
+                ])
+                .env("DBUS_SESSION_BUS_ADDRESS", &self.bus_address)
+                .output()
+                .expect("dbus-send runs");
+            if String::from_utf8_lossy(&out.stdout).contains("/org/freedesktop/secrets/collection/login") {
+                return;
+            }
+            assert!(Instant::now() < deadline, "gnome-keyring's login keyring was not ready within 20 s");
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -109,6 +154,26 @@ impl Drop for KeyringSession {
             let _ = child.wait();
         }
     }
+}
+
+/// A session bus configuration listening in `dir`, allowing everything, activating nothing.
+fn bus_config(dir: &Path) -> String {
+    format!(
+        r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:dir={}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"#,
+        dir.display()
+    )
 }
 
 #[cfg(unix)]
