@@ -11,9 +11,10 @@
 //! - [`governor`]: limits + a reading → a duty cycle and its reason (pure, simulated in tests).
 //! - [`energy`]: power → Wh per minute/day/job/total in SQLite, with cost and CO₂.
 //! - [`config`]: the owner's settings (`settings.json`), versioned and validated.
+//! - [`wallet`]: the owner's key in the OS keyring; create/import/backup; EIP-191/712 signing.
 //! - `src/bin/idlewatt-node.rs`: the headless node's command line.
 //!
-//! Later modules (DESIGN §1): `wallet`, `network`.
+//! Later modules (DESIGN §1): `network`.
 
 pub mod bench;
 pub mod compute;
@@ -24,3 +25,4 @@ pub mod idle;
 pub mod node;
 pub mod paths;
 pub mod sensors;
+pub mod wallet;

@@ -1,7 +1,8 @@
 //! `idlewatt-node`: the headless Idlewatt node for servers, CI and the curious.
 //! A thin command line over the core library; every subcommand is a few lines.
 //!
-//! Exit codes: 0 success, 1 failure, 2 bad arguments, 3 no usable GPU.
+//! Exit codes: 0 success, 1 failure, 2 bad arguments, 3 no usable GPU, 4 no usable OS
+//! keyring (missing, locked or access denied).
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -13,6 +14,11 @@ use idlewatt::compute::{AdapterPolicy, ComputeError, Engine, HardwareProfile};
 use idlewatt::config::Settings;
 use idlewatt::node::{Event, EventKind, LocalJobs, Node, NodeConfig, RunWhen};
 use idlewatt::paths::DataDirs;
+use idlewatt::wallet::WalletError;
+
+// The `wallet` subcommands (in a folder cargo does not treat as another binary).
+#[path = "idlewatt-node/wallet_cli.rs"]
+mod wallet_cli;
 
 #[derive(Parser, Debug)]
 #[command(name = "idlewatt-node", version, about = "Lend your idle GPU to the Idlewatt network, headless.")]
@@ -68,6 +74,11 @@ enum Command {
         #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=16384))]
         job_size: u32,
     },
+    /// Your wallet: the key that identifies this node and receives its earnings.
+    Wallet {
+        #[command(subcommand)]
+        command: wallet_cli::WalletCommand,
+    },
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -110,7 +121,14 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("idlewatt-node: {}", format!("{err:#}").replace('\n', " "));
-            ExitCode::from(if is_no_gpu(&err) { 3 } else { 1 })
+            let no_keyring = err.downcast_ref::<WalletError>().is_some_and(WalletError::is_keyring_unavailable);
+            ExitCode::from(if is_no_gpu(&err) {
+                3
+            } else if no_keyring {
+                4
+            } else {
+                1
+            })
         }
     }
 }
@@ -137,6 +155,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 AdapterPolicy { allow_software: allow_software || config.adapter.allow_software }.with_env();
             run_node(config, json, job_size)
         }
+        Command::Wallet { command } => wallet_cli::run(command),
     }
 }
 

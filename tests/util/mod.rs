@@ -1,6 +1,9 @@
 //! Shared helpers of the integration tests: one tracing set-up, one way to open the
-//! real GPU (lavapipe on CI, pinned to Vulkan so a silent GL fallback cannot pass).
+//! real GPU (lavapipe on CI, pinned to Vulkan so a silent GL fallback cannot pass), and
+//! a private real keyring ([`keyring::KeyringSession`]).
 #![allow(dead_code, clippy::unwrap_used)]
+
+pub mod keyring;
 
 use std::sync::Once;
 
