@@ -11,9 +11,10 @@
 //! - [`governor`]: limits + a reading → a duty cycle and its reason (pure, simulated in tests).
 //! - [`energy`]: power → Wh per minute/day/job/total in SQLite, with cost and CO₂.
 //! - [`config`]: the owner's settings (`settings.json`), versioned and validated.
+//! - [`network`]: the coordinator client, [`network::NetworkJobs`] and the results outbox.
 //! - `src/bin/idlewatt-node.rs`: the headless node's command line.
 //!
-//! Later modules (DESIGN §1): `wallet`, `network`.
+//! Later modules (DESIGN §1): `wallet`.
 
 pub mod bench;
 pub mod compute;
@@ -21,6 +22,7 @@ pub mod config;
 pub mod energy;
 pub mod governor;
 pub mod idle;
+pub mod network;
 pub mod node;
 pub mod paths;
 pub mod sensors;
