@@ -59,6 +59,22 @@ enum Command {
         #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=16384))]
         job_size: u32,
     },
+    /// Show a node's earnings: verified, pending and withdrawable tokens, recent jobs.
+    Balance {
+        /// Print the coordinator's JSON answer instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Whose balance (0x…). Required until the node has a wallet.
+        #[arg(long, value_parser = parse_address)]
+        address: Option<idlewatt_protocol::Address>,
+        /// Coordinator URL (http://host:port). Default: the local network in the data folder.
+        #[arg(long)]
+        coordinator: Option<String>,
+    },
+}
+
+fn parse_address(s: &str) -> Result<idlewatt_protocol::Address, String> {
+    s.trim().parse().map_err(|e| format!("{s:?} is not an address like 0x1234…abcd: {e}"))
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -120,6 +136,79 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             config.adapter = AdapterPolicy { allow_software }.with_env();
             run_node(config, json, job_size)
         }
+        Command::Balance { json, address, coordinator } => balance(json, address, coordinator),
+    }
+}
+
+/// `balance`: asks the coordinator (or the embedded local network) for an account.
+fn balance(json: bool, address: Option<idlewatt_protocol::Address>, coordinator: Option<String>) -> anyhow::Result<()> {
+    use idlewatt::network::CoordinatorClient;
+    let address = address.context("no wallet yet: pass --address 0x… (the node's address)")?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let account = runtime.block_on(async {
+        match coordinator {
+            Some(url) => {
+                let client = CoordinatorClient::read_only(&url)?;
+                client.balance(address).await.with_context(|| format!("asking {url} for the balance"))
+            }
+            #[cfg(feature = "embedded-network")]
+            None => {
+                let network = embedded::start(&DataDirs::from_env()?).await?;
+                let answer = CoordinatorClient::read_only(&network.url())?.balance(address).await;
+                network.shutdown().await.context("stopping the local network")?;
+                answer.context("asking the local network for the balance")
+            }
+            #[cfg(not(feature = "embedded-network"))]
+            None => anyhow::bail!("this build has no local network: pass --coordinator URL"),
+        }
+    })?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&account)?);
+        return Ok(());
+    }
+    println!("account       {}", account.address);
+    println!("verified      {} tokens", account.verified.to_token_string());
+    println!("pending       {} tokens", account.pending.to_token_string());
+    println!("withdrawable  {} tokens", account.withdrawable.to_token_string());
+    if account.recent_jobs.is_empty() {
+        println!("no jobs yet");
+    } else {
+        println!("recent jobs:");
+    }
+    for job in &account.recent_jobs {
+        let idlewatt_protocol::wire::JobSpec::Matmul { m, n, k, .. } = job.job;
+        println!(
+            "  {}  matmul {m}x{n}x{k}  {:<8}  {} tokens",
+            job.lease_id,
+            format!("{:?}", job.state).to_lowercase(),
+            job.reward.to_token_string()
+        );
+    }
+    Ok(())
+}
+
+/// The local network (DESIGN §6): a coordinator in this process on 127.0.0.1 (any free
+/// port), with its SQLite database in the data folder, so the node works with no
+/// network configured. Only the binary embeds it; the library talks HTTP to any
+/// coordinator.
+#[cfg(feature = "embedded-network")]
+mod embedded {
+    use anyhow::Context;
+    use idlewatt::paths::DataDirs;
+
+    /// The database file of the local network, in the data folder.
+    pub const DATABASE_FILE: &str = "network.sqlite";
+
+    /// Starts the local network; `handle.url()` is where to point the client.
+    pub async fn start(data: &DataDirs) -> anyhow::Result<idlewatt_coordinator::Handle> {
+        let database = data.join(DATABASE_FILE);
+        let config = idlewatt_coordinator::Config {
+            database: database.to_string_lossy().into_owned(),
+            ..idlewatt_coordinator::Config::default()
+        };
+        idlewatt_coordinator::start(config)
+            .await
+            .with_context(|| format!("starting the local network ({})", database.display()))
     }
 }
 
