@@ -64,7 +64,11 @@ fn main() -> anyhow::Result<()> {
     let mean = rss.iter().sum::<u64>() as f64 / rss.len().max(1) as f64 / 1024.0;
     let max = rss.iter().copied().max().unwrap_or(0) as f64 / 1024.0;
     println!("idlewatt-node run, waiting for the owner to leave, {wall:.0} s:");
-    println!("  CPU  {:.4} % of one core ({:.1} ms CPU time, all threads, from schedstat)", 100.0 * cpu_s / wall, cpu_s * 1e3);
+    println!(
+        "  CPU  {:.4} % of one core ({:.1} ms CPU time, all threads, from schedstat)",
+        100.0 * cpu_s / wall,
+        cpu_s * 1e3
+    );
     println!("  RSS  mean {mean:.1} MiB, max {max:.1} MiB");
     Ok(())
 }
