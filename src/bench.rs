@@ -1,10 +1,12 @@
 //! The matmul benchmark behind `idlewatt-node bench`: for each size it runs the GPU
 //! kernel through the real slicing engine, checks the result against a CPU SGEMM
 //! computed in the same run, and reports both throughputs, so a figure is always next
-//! to its baseline and its error.
+//! to its baseline and its error. Inputs come from the protocol's seeded generator, the
+//! same one network jobs use.
 
 use std::time::{Duration, Instant};
 
+use idlewatt_protocol::inputs::seeded_matrix;
 use serde::{Deserialize, Serialize};
 
 use crate::compute::{CancelToken, ComputeError, Engine, HardwareProfile, MatmulDims, reference};
@@ -56,21 +58,6 @@ pub struct BenchProgress {
     pub size: u32,
     /// Fraction of the whole benchmark's GPU FLOPs done, 0–1.
     pub fraction_done: f64,
-}
-
-/// Deterministic values in [-1, 1) from a seed, by a counter-based generator
-/// (SplitMix64 of `seed + index`), so any element can be produced independently.
-pub fn seeded_matrix(seed: u64, len: usize) -> Vec<f32> {
-    (0..len as u64)
-        .map(|i| {
-            let mut z = seed.wrapping_add(i.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^= z >> 31;
-            // 24 random bits → a float in [-1, 1) with every value exactly representable.
-            ((z >> 40) as f32 / (1u64 << 23) as f32) - 1.0
-        })
-        .collect()
 }
 
 fn ms(d: Duration) -> f64 {
@@ -148,19 +135,4 @@ pub fn run(
         slice_target_ms: ms(engine.slice_target()),
         results,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn seeded_matrix_is_deterministic_and_in_range() {
-        let a = seeded_matrix(7, 10_000);
-        assert_eq!(a, seeded_matrix(7, 10_000));
-        assert_ne!(a, seeded_matrix(8, 10_000));
-        assert!(a.iter().all(|x| (-1.0..1.0).contains(x)));
-        let mean: f32 = a.iter().sum::<f32>() / a.len() as f32;
-        assert!(mean.abs() < 0.05, "mean {mean}");
-    }
 }

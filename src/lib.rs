@@ -12,9 +12,8 @@
 //! - [`energy`]: power → Wh per minute/day/job/total in SQLite, with cost and CO₂.
 //! - [`config`]: the owner's settings (`settings.json`), versioned and validated.
 //! - [`wallet`]: the owner's key in the OS keyring; create/import/backup; EIP-191/712 signing.
+//! - [`network`]: the coordinator client, [`network::NetworkJobs`] and the results outbox.
 //! - `src/bin/idlewatt-node.rs`: the headless node's command line.
-//!
-//! Later modules (DESIGN §1): `network`.
 
 pub mod bench;
 pub mod compute;
@@ -22,6 +21,7 @@ pub mod config;
 pub mod energy;
 pub mod governor;
 pub mod idle;
+pub mod network;
 pub mod node;
 pub mod paths;
 pub mod sensors;

@@ -6,8 +6,8 @@ mod util;
 
 use std::time::{Duration, Instant};
 
-use idlewatt::bench::seeded_matrix;
 use idlewatt::compute::{CancelToken, ComputeError, MatmulDims, RunState, reference};
+use idlewatt_protocol::inputs::seeded_matrix;
 
 fn inputs(dims: MatmulDims, seed: u64) -> (Vec<f32>, Vec<f32>) {
     let (m, n, k) = (dims.m as usize, dims.n as usize, dims.k as usize);

@@ -79,6 +79,22 @@ enum Command {
         #[command(subcommand)]
         command: wallet_cli::WalletCommand,
     },
+    /// Show a node's earnings: verified, pending and withdrawable tokens, recent jobs.
+    Balance {
+        /// Print the coordinator's JSON answer instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Whose balance (0x…). Default: this node's wallet.
+        #[arg(long, value_parser = parse_address)]
+        address: Option<idlewatt_protocol::Address>,
+        /// Coordinator URL (http://host:port). Default: the local network in the data folder.
+        #[arg(long)]
+        coordinator: Option<String>,
+    },
+}
+
+fn parse_address(s: &str) -> Result<idlewatt_protocol::Address, String> {
+    s.trim().parse().map_err(|e| format!("{s:?} is not an address like 0x1234…abcd: {e}"))
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -156,7 +172,132 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             run_node(config, json, job_size)
         }
         Command::Wallet { command } => wallet_cli::run(command),
+        Command::Balance { json, address, coordinator } => balance(json, address, coordinator),
     }
+}
+
+/// `balance`: asks the coordinator (or the embedded local network) for an account.
+fn balance(json: bool, address: Option<idlewatt_protocol::Address>, coordinator: Option<String>) -> anyhow::Result<()> {
+    use idlewatt::network::CoordinatorClient;
+    let address = match address {
+        Some(a) => a,
+        None => idlewatt::wallet::Wallet::new(&DataDirs::from_env()?)
+            .info()?
+            .map(|w| w.address)
+            .context("no wallet yet: create one with `idlewatt-node wallet create`, or pass --address 0x…")?,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let account = runtime.block_on(async {
+        match coordinator {
+            Some(url) => {
+                let client = CoordinatorClient::read_only(&url)?;
+                client.balance(address).await.with_context(|| format!("asking {url} for the balance"))
+            }
+            #[cfg(feature = "embedded-network")]
+            None => {
+                let network = embedded::start(&DataDirs::from_env()?).await?;
+                let answer = CoordinatorClient::read_only(&network.url())?.balance(address).await;
+                network.shutdown().await.context("stopping the local network")?;
+                answer.context("asking the local network for the balance")
+            }
+            #[cfg(not(feature = "embedded-network"))]
+            None => anyhow::bail!("this build has no local network: pass --coordinator URL"),
+        }
+    })?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&account)?);
+        return Ok(());
+    }
+    println!("account       {}", account.address);
+    println!("verified      {} tokens", account.verified.to_token_string());
+    println!("pending       {} tokens", account.pending.to_token_string());
+    println!("withdrawable  {} tokens", account.withdrawable.to_token_string());
+    if account.recent_jobs.is_empty() {
+        println!("no jobs yet");
+    } else {
+        println!("recent jobs:");
+    }
+    for job in &account.recent_jobs {
+        let idlewatt_protocol::wire::JobSpec::Matmul { m, n, k, .. } = job.job;
+        println!(
+            "  {}  matmul {m}x{n}x{k}  {:<8}  {} tokens",
+            job.lease_id,
+            format!("{:?}", job.state).to_lowercase(),
+            job.reward.to_token_string()
+        );
+    }
+    Ok(())
+}
+
+/// The local network (DESIGN §6): a coordinator in this process on 127.0.0.1 (any free
+/// port), with its SQLite database in the data folder, so the node works with no
+/// network configured. Only the binary embeds it; the library talks HTTP to any
+/// coordinator.
+#[cfg(feature = "embedded-network")]
+mod embedded {
+    use anyhow::Context;
+    use idlewatt::paths::DataDirs;
+
+    /// The database file of the local network, in the data folder.
+    pub const DATABASE_FILE: &str = "network.sqlite";
+
+    /// Starts the local network; `handle.url()` is where to point the client.
+    pub async fn start(data: &DataDirs) -> anyhow::Result<idlewatt_coordinator::Handle> {
+        let database = data.join(DATABASE_FILE);
+        let config = idlewatt_coordinator::Config {
+            database: database.to_string_lossy().into_owned(),
+            ..idlewatt_coordinator::Config::default()
+        };
+        idlewatt_coordinator::start(config)
+            .await
+            .with_context(|| format!("starting the local network ({})", database.display()))
+    }
+}
+
+/// Where jobs come from: with a wallet, the configured coordinator or (by default) the
+/// local network started in-process; without one, local benchmark jobs that earn nothing,
+/// said plainly. Returns the embedded coordinator's handle to keep it running.
+async fn job_source(
+    config: &NodeConfig,
+    job_size: u32,
+) -> anyhow::Result<(Box<dyn idlewatt::node::JobSource>, Option<Box<dyn std::any::Any>>)> {
+    use idlewatt::network::NetworkJobs;
+    use idlewatt_protocol::wire::{HardwareSummary, NodeLimits};
+    let wallet = idlewatt::wallet::Wallet::new(&config.data);
+    let signer = match wallet.info() {
+        Ok(Some(_)) => wallet.signer()?,
+        Ok(None) | Err(_) => {
+            eprintln!(
+                "idlewatt-node: no wallet yet, so nothing can be earned: computing local benchmark jobs. Create one with `idlewatt-node wallet create`."
+            );
+            return Ok((Box::new(LocalJobs::new(job_size)), None));
+        }
+    };
+    let (url, handle): (String, Option<Box<dyn std::any::Any>>) = match &config.settings.coordinator_url {
+        Some(url) => (url.clone(), None),
+        #[cfg(feature = "embedded-network")]
+        None => {
+            let network = embedded::start(&config.data).await?;
+            (network.url(), Some(Box::new(network)))
+        }
+        #[cfg(not(feature = "embedded-network"))]
+        None => anyhow::bail!("no coordinator configured and this build has no embedded local network"),
+    };
+    // What the node knows of its GPU without opening it (cached when it last computed).
+    let gpu: Option<idlewatt::compute::GpuProfile> =
+        std::fs::read(config.data.join("gpu-profile.json")).ok().and_then(|b| serde_json::from_slice(&b).ok());
+    let max_buffer_bytes = gpu.as_ref().map_or(128 << 20, |g| g.limits.max_storage_buffer_binding_size);
+    let hardware = HardwareSummary {
+        adapter: gpu.as_ref().map_or_else(|| "unknown".into(), |g| g.name.clone()),
+        backend: gpu.as_ref().map_or_else(|| "unknown".into(), |g| g.backend.clone()),
+        device_type: gpu.as_ref().map_or_else(|| "unknown".into(), |g| g.device_type.clone()),
+        max_buffer_bytes,
+        benchmark_gflops: 1.0,
+    };
+    let limits = NodeLimits { max_dim: job_size, max_buffer_bytes };
+    tracing::info!(%url, address = %signer.address(), "earning on the network");
+    let jobs = NetworkJobs::new(&url, std::sync::Arc::new(signer), &config.data, hardware, limits)?;
+    Ok((Box::new(jobs), handle))
 }
 
 fn run_node(config: NodeConfig, json: bool, job_size: u32) -> anyhow::Result<()> {
@@ -166,7 +307,8 @@ fn run_node(config: NodeConfig, json: bool, job_size: u32) -> anyhow::Result<()>
         if let Err(e) = &idle {
             tracing::warn!(%e, "no idle detection");
         }
-        let node = Node::new(config, idle, Box::new(LocalJobs::new(job_size)));
+        let (jobs, _network) = job_source(&config, job_size).await?;
+        let node = Node::new(config, idle, jobs);
         let mut events = node.subscribe();
         let printer = tokio::spawn(async move {
             let mut last_sample = 0;

@@ -6,7 +6,6 @@
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::bench::seeded_matrix;
 use crate::compute::MatmulDims;
 
 /// One unit of work: a matmul whose inputs are derived from a seed.
@@ -16,15 +15,14 @@ pub struct Job {
     pub id: String,
     /// Shape.
     pub dims: MatmulDims,
-    /// Seed of A (B uses `seed + 1`).
+    /// Seed of the inputs (`idlewatt_protocol::inputs::matmul_inputs`).
     pub seed: u64,
 }
 
 impl Job {
-    /// A and B, generated from the seed.
+    /// A and B, generated from the seed exactly as the coordinator generates them.
     pub fn inputs(&self) -> (Vec<f32>, Vec<f32>) {
-        let (m, n, k) = (self.dims.m as usize, self.dims.n as usize, self.dims.k as usize);
-        (seeded_matrix(self.seed, m * k), seeded_matrix(self.seed.wrapping_add(1), k * n))
+        idlewatt_protocol::inputs::matmul_inputs(self.seed, self.dims.m, self.dims.n, self.dims.k)
     }
 }
 

@@ -1,0 +1,264 @@
+//! [`NetworkJobs`]: the node's [`JobSource`] backed by a coordinator. It registers the
+//! node on first use, leases jobs sized to the node's limits, and hands results in
+//! through the [`Outbox`]: every result is queued on disk before the first attempt and
+//! forgotten only once the coordinator has decided, and queued results are sent again
+//! before each new lease (so also on the first lease after a restart).
+//!
+//! The node's compute worker is a plain thread calling a sync trait, so this type owns
+//! a private current-thread tokio runtime and blocks on it; it never touches the
+//! caller's runtime (and must not be called from inside one).
+//!
+//! A job's [`Job::id`] is the lease id: that is what a result is submitted against.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use idlewatt_protocol::wire::{AccountBalance, ErrorKind, HardwareSummary, JobSpec, Lease, NodeLimits};
+use thiserror::Error;
+
+use super::client::{ClientError, CoordinatorClient, RetryPolicy};
+use super::outbox::{Outbox, OutboxError, PendingResult};
+use super::signer::RequestSigner;
+use crate::compute::MatmulDims;
+use crate::node::{Job, JobSource, JobSourceError};
+use crate::paths::DataDirs;
+
+/// Why a [`NetworkJobs`] could not be set up.
+#[derive(Debug, Error)]
+pub enum NetworkJobsError {
+    /// The coordinator URL or HTTP client.
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// The outbox folder.
+    #[error(transparent)]
+    Outbox(#[from] OutboxError),
+    /// The private runtime could not start.
+    #[error("cannot start the network runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+}
+
+/// What one pass over the outbox did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FlushReport {
+    /// Results the coordinator verified.
+    pub verified: usize,
+    /// Results it rejected (final; dropped from the queue).
+    pub rejected: usize,
+    /// Results still queued.
+    pub remaining: usize,
+}
+
+/// How a submission ended, for the queue.
+enum Sent {
+    Verified,
+    /// The coordinator decided against it: drop it, tell the caller.
+    Refused(String),
+    /// Nothing decided: keep it queued.
+    Kept(ClientError),
+}
+
+/// Jobs from a coordinator, results through the on-disk outbox.
+pub struct NetworkJobs {
+    runtime: tokio::runtime::Runtime,
+    client: CoordinatorClient,
+    outbox: Outbox,
+    hardware: HardwareSummary,
+    limits: NodeLimits,
+    registered: bool,
+    /// Leases issued to this instance, by lease id (for the job id in the queue).
+    leases: HashMap<String, Lease>,
+}
+
+impl std::fmt::Debug for NetworkJobs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NetworkJobs")
+            .field("client", &self.client)
+            .field("outbox", &self.outbox)
+            .field("limits", &self.limits)
+            .field("registered", &self.registered)
+            .finish_non_exhaustive()
+    }
+}
+
+impl NetworkJobs {
+    /// Jobs from the coordinator at `url`, signed by `signer`, queued results in
+    /// `<data>/outbox`. Does not touch the network yet.
+    pub fn new(
+        url: &str,
+        signer: Arc<dyn RequestSigner>,
+        data: &DataDirs,
+        hardware: HardwareSummary,
+        limits: NodeLimits,
+    ) -> Result<Self, NetworkJobsError> {
+        let client = CoordinatorClient::new(url, signer)?;
+        let outbox = Outbox::open(data.join("outbox"))?;
+        let runtime =
+            tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(NetworkJobsError::Runtime)?;
+        Ok(Self { runtime, client, outbox, hardware, limits, registered: false, leases: HashMap::new() })
+    }
+
+    /// Uses `retry` for every call.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.client = self.client.with_retry(retry);
+        self
+    }
+
+    /// The client (its URL, its address).
+    pub fn client(&self) -> &CoordinatorClient {
+        &self.client
+    }
+
+    /// The queue of results not yet decided.
+    pub fn outbox(&self) -> &Outbox {
+        &self.outbox
+    }
+
+    /// This node's balance at the coordinator.
+    pub fn balance(&self) -> Result<AccountBalance, ClientError> {
+        let address = self.client.address().ok_or(ClientError::NoSigner)?;
+        self.runtime.block_on(self.client.balance(address))
+    }
+
+    /// Queues `c` as the result of `job` without sending it (the next
+    /// [`Self::flush_outbox`] or lease sends it).
+    pub fn enqueue(&self, job: &Job, c: &[f32]) -> Result<PendingResult, OutboxError> {
+        let job_id = self.leases.get(&job.id).map(|l| l.job_id.as_str());
+        self.outbox.put(&job.id, job_id, spec_of(job), c)
+    }
+
+    /// Sends every queued result, oldest first. Stops at the first one the coordinator
+    /// could not decide on (unreachable, overloaded) and returns that error; the rest
+    /// stay queued.
+    pub fn flush_outbox(&mut self) -> Result<FlushReport, ClientError> {
+        let span = tracing::info_span!("flush_outbox");
+        let _guard = span.enter();
+        let mut report = FlushReport::default();
+        let pending = self.outbox.pending().unwrap_or_else(|e| {
+            tracing::error!(%e, "cannot read the outbox");
+            Vec::new()
+        });
+        let total = pending.len();
+        for (i, entry) in pending.into_iter().enumerate() {
+            let c = match self.outbox.load(&entry) {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::error!(%e, lease_id = entry.lease_id, "damaged queued result set aside");
+                    let _ = self.outbox.quarantine(&entry.lease_id);
+                    continue;
+                }
+            };
+            match self.send(&entry.lease_id, &c) {
+                Sent::Verified => report.verified += 1,
+                Sent::Refused(_) => report.rejected += 1,
+                Sent::Kept(e) => {
+                    report.remaining = total - i;
+                    tracing::info!(%e, remaining = report.remaining, "outbox kept for later");
+                    return Err(e);
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Submits `c` for `lease_id` and updates the queue by the answer.
+    fn send(&mut self, lease_id: &str, c: &[f32]) -> Sent {
+        let sent = match self.runtime.block_on(self.client.submit(lease_id, c)) {
+            Ok(outcome) => {
+                tracing::info!(lease_id, reward = %outcome.reward, "result verified");
+                Sent::Verified
+            }
+            Err(ClientError::Api { kind, message, .. }) if is_final(kind) => {
+                tracing::warn!(lease_id, ?kind, message, "result refused");
+                Sent::Refused(format!("{kind:?}: {message}"))
+            }
+            Err(e) => return Sent::Kept(e),
+        };
+        self.leases.remove(lease_id);
+        if let Err(e) = self.outbox.remove(lease_id) {
+            tracing::error!(%e, lease_id, "decided result left in the outbox (resubmitting it is harmless)");
+        }
+        sent
+    }
+
+    fn ensure_registered(&mut self) -> Result<(), ClientError> {
+        if !self.registered {
+            let r = self.runtime.block_on(self.client.register(self.hardware.clone()))?;
+            tracing::info!(address = %r.address, reward_per_tflop = %r.reward_per_tflop, "registered");
+            self.registered = true;
+        }
+        Ok(())
+    }
+
+    fn lease(&mut self) -> Result<Lease, ClientError> {
+        self.ensure_registered()?;
+        match self.runtime.block_on(self.client.lease(self.limits)) {
+            // A coordinator that lost its database (or a new one at the same URL)
+            // does not know us: register again, once.
+            Err(ClientError::Api { kind: ErrorKind::Forbidden, message, .. }) if message.contains("not registered") => {
+                self.registered = false;
+                self.ensure_registered()?;
+                self.runtime.block_on(self.client.lease(self.limits))
+            }
+            other => other,
+        }
+    }
+}
+
+/// Error kinds of a submission that are the coordinator's final word on it.
+fn is_final(kind: ErrorKind) -> bool {
+    !matches!(kind, ErrorKind::Internal | ErrorKind::RateLimited | ErrorKind::Unauthorized)
+}
+
+fn spec_of(job: &Job) -> JobSpec {
+    JobSpec::Matmul { m: job.dims.m, n: job.dims.n, k: job.dims.k, seed: job.seed }
+}
+
+fn job_of(lease: &Lease) -> Job {
+    match lease.job {
+        JobSpec::Matmul { m, n, k, seed } => Job { id: lease.lease_id.clone(), dims: MatmulDims { m, n, k }, seed },
+    }
+}
+
+fn unreachable(e: &ClientError) -> JobSourceError {
+    JobSourceError::Unreachable(e.to_string())
+}
+
+impl JobSource for NetworkJobs {
+    fn next_job(&mut self) -> Result<Job, JobSourceError> {
+        let span = tracing::info_span!("next_job", coordinator = self.client.url());
+        let _guard = span.enter();
+        self.flush_outbox().map_err(|e| unreachable(&e))?;
+        match self.lease() {
+            Ok(lease) => {
+                tracing::info!(lease_id = lease.lease_id, job = ?lease.job, reward = %lease.reward, "leased");
+                let job = job_of(&lease);
+                self.leases.insert(lease.lease_id.clone(), lease);
+                Ok(job)
+            }
+            Err(ClientError::Api { kind: ErrorKind::RateLimited, .. }) => Err(JobSourceError::NoWork),
+            // The node is refused work (bad results, a bad request): the message says why.
+            Err(
+                e @ ClientError::Api {
+                    kind: ErrorKind::NodeRefused | ErrorKind::Forbidden | ErrorKind::BadRequest, ..
+                },
+            ) => Err(JobSourceError::Rejected(e.to_string())),
+            // Anything else (no answer, a 404 from a URL that is no coordinator, a 5xx):
+            // nothing to do here but try again later.
+            Err(e) => Err(unreachable(&e)),
+        }
+    }
+
+    fn submit(&mut self, job: &Job, c: Vec<f32>) -> Result<(), JobSourceError> {
+        let span = tracing::info_span!("submit", lease_id = job.id);
+        let _guard = span.enter();
+        // Durable before the first attempt; if the disk fails, still try to deliver.
+        if let Err(e) = self.enqueue(job, &c) {
+            tracing::error!(%e, "cannot queue the result on disk; submitting without a safety net");
+        }
+        match self.send(&job.id, &c) {
+            Sent::Verified => Ok(()),
+            Sent::Refused(why) => Err(JobSourceError::Rejected(why)),
+            Sent::Kept(e) => Err(unreachable(&e)),
+        }
+    }
+}

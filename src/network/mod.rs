@@ -1,0 +1,22 @@
+//! The node's side of the network (DESIGN §3): a typed client of any coordinator over
+//! HTTP, a [`JobSource`](crate::node::JobSource) that leases jobs from it, and an
+//! on-disk outbox so a finished result is never lost (offline, crash) nor counted twice
+//! (the coordinator is idempotent per lease).
+//!
+//! - [`signer`]: [`RequestSigner`], what signs requests (the wallet implements it).
+//! - [`client`]: [`CoordinatorClient`]: timeouts, retries with jittered backoff, typed errors.
+//! - [`outbox`]: [`Outbox`]: results written to disk before the first submit attempt.
+//! - [`jobs`]: [`NetworkJobs`]: registers, leases, submits, drains the outbox.
+//!
+//! The library never embeds a coordinator; the node binary does (feature
+//! `embedded-network`).
+
+pub mod client;
+pub mod jobs;
+pub mod outbox;
+pub mod signer;
+
+pub use client::{ClientError, CoordinatorClient, RetryPolicy};
+pub use jobs::{NetworkJobs, NetworkJobsError};
+pub use outbox::{Outbox, OutboxError, PendingResult};
+pub use signer::{RequestSigner, SignerError};
