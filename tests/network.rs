@@ -82,7 +82,7 @@ fn cpu(job: &Job) -> Vec<f32> {
     reference::matmul(&a, &b, job.dims.m as usize, job.dims.n as usize, job.dims.k as usize)
 }
 
-/// (lease id, reward) of the job, from the account's history.
+/// The reward of `job`'s lease, from the account's history.
 fn reward_of(jobs: &NetworkJobs, job: &Job) -> TokenAmount {
     let b = jobs.balance().unwrap();
     b.recent_jobs.iter().find(|r| r.lease_id == job.id).expect("the lease is in the history").reward

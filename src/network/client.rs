@@ -21,6 +21,7 @@ use reqwest::{Method, StatusCode, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use thiserror::Error;
+use tracing::Instrument;
 
 use super::signer::RequestSigner;
 
@@ -269,24 +270,27 @@ impl CoordinatorClient {
         body: Option<&B>,
     ) -> Result<T, ClientError> {
         let span = tracing::debug_span!("coordinator", %method, path);
-        let _guard = span.enter();
         let body = match body {
             Some(b) => Some(serde_json::to_vec(b).map_err(|e| ClientError::Setup(e.to_string()))?),
             None => None,
         };
-        let mut retry = 0;
-        loop {
-            let result = self.once(&method, path, body.as_deref()).await;
-            match result {
-                Err(e) if e.is_retryable_now() && retry + 1 < self.retry.attempts => {
-                    let wait = self.retry.delay(retry);
-                    tracing::debug!(error = %e, ?wait, retry, "retrying");
-                    tokio::time::sleep(wait).await;
-                    retry += 1;
+        async {
+            let mut retry = 0;
+            loop {
+                let result = self.once(&method, path, body.as_deref()).await;
+                match result {
+                    Err(e) if e.is_retryable_now() && retry + 1 < self.retry.attempts => {
+                        let wait = self.retry.delay(retry);
+                        tracing::debug!(error = %e, ?wait, retry, "retrying");
+                        tokio::time::sleep(wait).await;
+                        retry += 1;
+                    }
+                    other => return other,
                 }
-                other => return other,
             }
         }
+        .instrument(span)
+        .await
     }
 
     async fn once<T: DeserializeOwned>(

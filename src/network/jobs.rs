@@ -171,6 +171,8 @@ impl NetworkJobs {
                 tracing::warn!(lease_id, ?kind, message, "result refused");
                 Sent::Refused(format!("{kind:?}: {message}"))
             }
+            // A lease id no coordinator could have issued: it can never be delivered.
+            Err(e @ ClientError::InvalidUrl { .. }) => Sent::Refused(e.to_string()),
             Err(e) => return Sent::Kept(e),
         };
         self.leases.remove(lease_id);

@@ -17,6 +17,6 @@ pub mod outbox;
 pub mod signer;
 
 pub use client::{ClientError, CoordinatorClient, RetryPolicy};
-pub use jobs::{NetworkJobs, NetworkJobsError};
+pub use jobs::{FlushReport, NetworkJobs, NetworkJobsError};
 pub use outbox::{Outbox, OutboxError, PendingResult};
 pub use signer::{RequestSigner, SignerError};
