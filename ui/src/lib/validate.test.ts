@@ -110,6 +110,8 @@ describe("settings form", () => {
     expect(r.errors["price_per_kwh"]?.key).toBe("val.required");
     expect(r.errors["coordinator_url"]?.key).toBe("val.url");
     expect(r.errors["schedule.windows[0].days"]?.key).toBe("val.window_days");
+    const none = fromForm({ ...toForm(base), schedule_on: true, windows: [] }, base);
+    expect(!none.ok && none.errors["schedule.windows"]?.key).toBe("val.windows_none");
     expect(r.errors["schedule.windows[0].end_min"]?.key).toBe("val.window_time");
     expect(r.errors["grid_g_co2_per_kwh"]).toBeUndefined();
   });

@@ -181,7 +181,7 @@ export function fromForm(
   }
   const windows: { days: number[]; start_min: number; end_min: number }[] = [];
   if (f.schedule_on) {
-    if (f.windows.length === 0) errors["schedule.windows"] = { key: "val.window_days" };
+    if (f.windows.length === 0) errors["schedule.windows"] = { key: "val.windows_none" };
     f.windows.forEach((w, i) => {
       const start = parseClock(w.start);
       const end = parseClock(w.end);

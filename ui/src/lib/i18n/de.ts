@@ -188,6 +188,7 @@ export const de: Messages = {
   "val.url": "Bitte gib eine Webadresse ein, die mit http:// oder https:// beginnt.",
   "val.currency": "Bitte nutze einen dreibuchstabigen Währungscode wie EUR.",
   "val.window_days": "Wähle mindestens einen Tag.",
+  "val.windows_none": "Füge mindestens ein Zeitfenster hinzu oder wähle „Jederzeit“.",
   "val.window_time": "Das Ende muss nach dem Beginn liegen.",
   "val.time": "Bitte Stunden und Minuten angeben, z. B. 22:00.",
   "val.phrase_words": "Eine Wiederherstellungsphrase hat 12 oder 24 Wörter (hier sind es {n}).",

@@ -187,6 +187,7 @@ export const en = {
   "val.url": "Please enter a web address starting with http:// or https://.",
   "val.currency": "Please use a three-letter currency code, like EUR.",
   "val.window_days": "Pick at least one day.",
+  "val.windows_none": "Add at least one time window, or choose any time.",
   "val.window_time": "The end must be after the start.",
   "val.time": "Please use hours and minutes, like 22:00.",
   "val.phrase_words": "A recovery phrase has 12 or 24 words (this has {n}).",
