@@ -7,7 +7,9 @@ import { svelte } from "@sveltejs/vite-plugin-svelte";
 export default defineConfig({
   plugins: [svelte()],
   clearScreen: false,
-  server: { port: 1420, strictPort: true, host: "127.0.0.1" },
+  // Same as Tauri's template: `localhost` unless TAURI_DEV_HOST says otherwise (devUrl is
+  // http://localhost:1420 in src-tauri/tauri.conf.json).
+  server: { port: 1420, strictPort: true, host: process.env.TAURI_DEV_HOST || false },
   envPrefix: ["VITE_", "TAURI_ENV_"],
   build: {
     outDir: "dist",

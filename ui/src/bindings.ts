@@ -218,11 +218,13 @@ export const events = __makeEvents__<{
 balanceChanged: BalanceChanged,
 benchProgress: BenchProgress,
 nodeEvent: NodeEventPayload,
+statusChanged: StatusChanged,
 withdrawalChanged: WithdrawalChanged
 }>({
 balanceChanged: "balance_changed",
 benchProgress: "bench_progress",
 nodeEvent: "node_event",
+statusChanged: "status_changed",
 withdrawalChanged: "withdrawal_changed"
 })
 
@@ -234,6 +236,7 @@ withdrawalChanged: "withdrawal_changed"
 
 export type BalanceChanged = Balance
 export type NodeEventPayload = NodeEvent
+export type StatusChanged = Status
 export type WithdrawalChanged = Withdrawal
 export type AddressCheck = { ok: boolean; checksummed: string | null; message: string | null }
 export type AppError = { kind: ErrorKind; message: string; key?: string | null }
@@ -256,12 +259,13 @@ export type NodeState = "setup" | "starting" | "waiting" | "computing" | "yieldi
 export type Reason = { kind: "starting" } | { kind: "owner_active"; idle_s: number; idle_after_s: number } | { kind: "owner_returned" } | { kind: "owner_away" } | { kind: "always_on" } | { kind: "no_idle_detection"; message: string } | { kind: "full_screen" } | { kind: "user_paused" } | { kind: "power_limit"; max_watts: number } | { kind: "thermal_limit"; max_celsius: number } | { kind: "on_battery" } | { kind: "outside_schedule" } | { kind: "gpu_unavailable"; message: string } | { kind: "job_source_unavailable"; message: string } | { kind: "shutting_down" }
 export type SampleEvent = { ts_ms: number; event: "sample"; gpu_watts: Measurement; gpu_temp_c: Measurement | null; on_battery: boolean; duty: number; rated_watts: number; today_wh: number; today_measured_wh: number; today_cost: number; currency: string; today_co2_g: number }
 export type Schedule = { windows: ScheduleWindow[] }
-export type ScheduleWindow = { days: number[]; start_min: number; end_min: number }
+export type ScheduleWindow = { days: Weekday[]; start_min: number; end_min: number }
 export type SensorInfo = { name: string; what: string; measured: boolean; value: string | null }
 export type Settings = { version: number; idle_after_min: number; run_mode: "idle" | "always"; pause_on_battery: boolean; max_temp_c: number; max_watts: number | null; rated_watts_override: number | null; currency: string; price_per_kwh: number; grid_g_co2_per_kwh: number; allow_software_adapter: boolean; schedule: Schedule | null; coordinator_url: string | null; language: "en" | "de" | null; autostart: boolean }
 export type Source = { kind: "measured"; via: string } | { kind: "estimated"; basis: string }
 export type Status = { state: NodeState; reason: Reason | null; paused_until_ms: number | null; onboarded: boolean; network: NetworkStatus }
 export type Withdrawal = { id: string; to: string; amount: string; status: WithdrawalStatus; tx_hash: string | null; block: number | null; reason: string | null; devnet: boolean; created_at_ms: number }
+export type Weekday = "Mon" | "Tue" | "Wed" | "Thu" | "Fri" | "Sat" | "Sun"
 export type WalletInfo = { address: string; backed_up: boolean; created_at_ms: number | null }
 export type WithdrawalStatus = "queued" | "submitted" | "confirmed" | "failed"
 

@@ -3,18 +3,41 @@
 //! `ApiError` carrying the shell's `AppError`; events are subscribed with a returned cleanup.
 //! When the shell regenerates `bindings.ts`, this is the only file that may need adjusting.
 import { commands, events } from "../bindings";
-import type {
-  AppError,
-  ErrorKind,
-  Result,
-  Settings,
-  NodeEvent,
-  Balance,
-  Withdrawal,
-  BenchProgress,
-} from "../bindings";
+import type { Result } from "../bindings";
 
-export type * from "../bindings";
+// The UI's names for the shell's types, derived from the command and event signatures
+// rather than imported by name: the generated file names its types after the Rust structs
+// (`WalletView`, `AppState`, …), and this keeps those names out of the rest of the UI.
+type Data<F> = F extends (...args: never[]) => Promise<Result<infer T, unknown>> ? T : never;
+type Payload<E> = E extends { listen: (cb: (e: { payload: infer P }) => void) => unknown } ? P : never;
+
+export type AppError = Extract<Awaited<ReturnType<typeof commands.getStatus>>, { status: "error" }>["error"];
+export type ErrorKind = AppError["kind"];
+export type Status = Data<typeof commands.getStatus>;
+export type NodeEvent = Payload<typeof events.nodeEvent>;
+export type NodeState = Extract<NodeEvent, { event: "state" }>["state"];
+export type AppState = Status["state"];
+export type Reason = NonNullable<Status["reason"]>;
+export type SampleEvent = Extract<Data<typeof commands.getRecentSamples>[number], { event: "sample" }>;
+export type Measurement = SampleEvent["gpu_watts"];
+export type Hardware = Data<typeof commands.getHardware>;
+export type GpuInfo = NonNullable<Hardware["gpu"]>;
+export type BenchSummary = Data<typeof commands.runBenchmark>;
+export type BenchProgress = Payload<typeof events.benchProgress>;
+export type NetworkInfo = Data<typeof commands.getNetwork>;
+export type WalletInfo = NonNullable<Data<typeof commands.walletInfo>>;
+export type NewWallet = Data<typeof commands.walletCreate>;
+export type AddressCheck = Data<typeof commands.validateAddress>;
+export type Balance = Data<typeof commands.getBalance>;
+export type Withdrawal = Data<typeof commands.withdraw>;
+export type WithdrawalStatus = Withdrawal["status"];
+export type EnergyReport = Data<typeof commands.getEnergy>;
+export type DayEnergy = EnergyReport["today"];
+export type Settings = Data<typeof commands.getSettings>;
+export type ScheduleWindow = NonNullable<Settings["schedule"]>["windows"][number];
+export type Weekday = ScheduleWindow["days"][number];
+export type AppInfo = Data<typeof commands.getAppInfo>;
+export type { Result };
 
 /** A failed command: the shell's `AppError` (kind, sentence, optional settings key). */
 export class ApiError extends Error {
@@ -46,10 +69,10 @@ export function toAppError(e: unknown): AppError {
   if (e && typeof e === "object" && "kind" in e && "message" in e) {
     const o = e as { kind: unknown; message: unknown; key?: unknown };
     const kind = KINDS.includes(o.kind as ErrorKind) ? (o.kind as ErrorKind) : "internal";
-    return { kind, message: String(o.message), key: typeof o.key === "string" ? o.key : null };
+    return { kind, message: String(o.message), key: typeof o.key === "string" ? o.key : null } as AppError;
   }
-  if (e instanceof Error) return { kind: "internal", message: e.message, key: null };
-  return { kind: "internal", message: String(e), key: null };
+  if (e instanceof Error) return { kind: "internal", message: e.message, key: null } as AppError;
+  return { kind: "internal", message: String(e), key: null } as AppError;
 }
 
 /** Unwraps a tauri-specta `Result`: data, or a thrown `ApiError`. */
@@ -121,6 +144,7 @@ export const on = {
   benchProgress: (cb: (e: BenchProgress) => void) =>
     subscribe<BenchProgress>((f) => events.benchProgress.listen(f), cb),
   balanceChanged: (cb: (e: Balance) => void) => subscribe<Balance>((f) => events.balanceChanged.listen(f), cb),
+  statusChanged: (cb: (e: Status) => void) => subscribe<Status>((f) => events.statusChanged.listen(f), cb),
   withdrawalChanged: (cb: (e: Withdrawal) => void) =>
     subscribe<Withdrawal>((f) => events.withdrawalChanged.listen(f), cb),
 };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Settings } from "./api";
-import { addressProblem, amountProblem, fromForm, hasChecksum, parseClock, parseNumber, secretProblem, toForm } from "./validate";
+import { addressProblem, amountProblem, dayNumbers, fromForm, hasChecksum, parseClock, parseNumber, secretProblem, toForm } from "./validate";
 
 const base: Settings = {
   version: 1,
@@ -73,12 +73,19 @@ describe("settings form", () => {
     const s: Settings = {
       ...base,
       max_watts: 120,
-      schedule: { windows: [{ days: [5, 6], start_min: 1320, end_min: 360 }] },
+      schedule: { windows: [{ days: ["Sat", "Sun"], start_min: 1320, end_min: 360 }] },
       coordinator_url: "https://coord.example",
       language: "de",
     };
     const r = fromForm(toForm(s), s);
     expect(r).toEqual({ ok: true, settings: s });
+  });
+  it("maps weekdays to day numbers and back; no days means every day", () => {
+    expect(dayNumbers(["Sun", "Mon", "Mon"])).toEqual([0, 6]);
+    expect(dayNumbers([])).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    const f = toForm({ ...base, schedule: { windows: [{ days: [], start_min: 0, end_min: 60 }] } });
+    const r = fromForm(f, base);
+    expect(r.ok && r.settings.schedule?.windows[0]?.days).toEqual(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]);
   });
   it("parses numbers in both notations", () => {
     expect(parseNumber("0,30")).toBe(0.3);

@@ -2,7 +2,7 @@
 // every settings field. Problems are i18n keys with parameters, so they render in the
 // owner's language; the shell validates again (its `invalid_setting` key maps to a field).
 // Ranges mirror the core's `Settings::validate` (src/config/mod.rs).
-import type { Settings } from "./api";
+import type { Settings, Weekday } from "./api";
 import type { MessageKey } from "./i18n/en";
 import { parseUnits, toUnits } from "./decimal";
 import { formatClock } from "./format";
@@ -72,6 +72,15 @@ export function parseClock(s: string): number | null {
   return h * 60 + min;
 }
 
+/** Weekdays as the settings file writes them, Monday first (index = form day number). */
+export const WEEKDAYS: readonly Weekday[] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+/** Day numbers (0 = Monday) of a window's days; an empty list means every day. */
+export function dayNumbers(days: readonly Weekday[]): number[] {
+  if (days.length === 0) return [0, 1, 2, 3, 4, 5, 6];
+  return [...new Set(days.map((d) => WEEKDAYS.indexOf(d)).filter((i) => i >= 0))].sort((a, b) => a - b);
+}
+
 /** One schedule window as typed: days 0 = Monday … 6 = Sunday. */
 export type WindowForm = { days: number[]; start: string; end: string };
 
@@ -112,7 +121,7 @@ export function toForm(s: Settings): SettingsForm {
     allow_software_adapter: s.allow_software_adapter,
     schedule_on: s.schedule != null,
     windows: (s.schedule?.windows ?? []).map((w) => ({
-      days: [...w.days],
+      days: dayNumbers(w.days),
       start: formatClock(w.start_min),
       end: formatClock(w.end_min),
     })),
@@ -179,7 +188,7 @@ export function fromForm(
     if (url === "") errors["coordinator_url"] = { key: "val.required" };
     else if (!/^https?:\/\/[^\s/]+/.test(url)) errors["coordinator_url"] = { key: "val.url" };
   }
-  const windows: { days: number[]; start_min: number; end_min: number }[] = [];
+  const windows: { days: Weekday[]; start_min: number; end_min: number }[] = [];
   if (f.schedule_on) {
     if (f.windows.length === 0) errors["schedule.windows"] = { key: "val.windows_none" };
     f.windows.forEach((w, i) => {
@@ -189,7 +198,11 @@ export function fromForm(
       if (end === null) errors[`schedule.windows[${i}].end_min`] = { key: "val.time" };
       else if (start !== null && start === end) errors[`schedule.windows[${i}].end_min`] = { key: "val.window_time" };
       if (w.days.length === 0) errors[`schedule.windows[${i}].days`] = { key: "val.window_days" };
-      if (start !== null && end !== null) windows.push({ days: [...w.days].sort(), start_min: start, end_min: end });
+      if (start !== null && end !== null) windows.push({
+          days: [...w.days].sort((a, b) => a - b).map((d) => WEEKDAYS[d] as Weekday),
+          start_min: start,
+          end_min: end,
+        });
     });
   }
   if (Object.keys(errors).length > 0) return { ok: false, errors };

@@ -164,12 +164,12 @@ export function install(): void {
             reason: { kind: "user_paused" },
             paused_until_ms: minutes ? Date.now() + minutes * 60000 : null,
           };
-          void emit("node_event", { ts_ms: Date.now(), event: "state", state: status.state, reason: status.reason });
+          void emit("status_changed", status);
           return status;
         }
         case "resume":
           status = { ...status, state: "computing", reason: { kind: "owner_away" }, paused_until_ms: null };
-          void emit("node_event", { ts_ms: Date.now(), event: "state", state: status.state, reason: status.reason });
+          void emit("status_changed", status);
           return status;
         case "get_hardware":
           return {

@@ -11,12 +11,19 @@ function createStatusStore() {
   const q = useQuery(api.getStatus);
   const ui = $state<{ busy: boolean; actionError: AppError | null }>({ busy: false, actionError: null });
 
-  $effect(() =>
-    on.nodeEvent((ev) => {
+  // `status_changed` carries the whole status (also after tray actions); a node `state`
+  // event updates state and reason in between.
+  $effect(() => {
+    const unStatus = on.statusChanged((s) => q.set(s));
+    const unNode = on.nodeEvent((ev) => {
       const next = applyNodeEvent(q.data, ev);
       if (next !== q.data) q.set(next);
-    }),
-  );
+    });
+    return () => {
+      unStatus();
+      unNode();
+    };
+  });
 
   async function act(f: () => Promise<Status>) {
     ui.busy = true;
