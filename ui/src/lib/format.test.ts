@@ -12,6 +12,7 @@ import {
   formatTokens,
   formatWatts,
   shortHex,
+  tokenDecimals,
 } from "./format";
 
 const sp = (s: string) => s.replace(/[\u00a0\u202f]/g, " ");
@@ -58,6 +59,10 @@ describe("formatters", () => {
     expect(formatTokens("5", "en-US")).toBe("5");
     expect(formatTokens("123456789012345678901234567890", "en-US")).toBe("123,456,789,012,345,678,901,234,567,890");
     expect(formatTokens("not a number", "en-US")).toBe("0");
+    expect(formatTokens("0.000012345678", "en-US")).toBe("0.00001234");
+    expect(formatTokens("0.5", "en-US")).toBe("0.5");
+    expect(tokenDecimals("12.000001")).toBe(4);
+    expect(tokenDecimals("0.000000000000000001")).toBe(18);
   });
   it("bytes, clock, days, hex", () => {
     expect(sp(formatBytes(8 * 1024 ** 3, "en-US"))).toBe("8 GiB");

@@ -72,11 +72,22 @@ export function formatPricePerKwh(amount: number, currency: string, locale: stri
 }
 
 /**
+ * Decimals worth showing for a token amount: 4, or for amounts below 1 enough to show four
+ * significant digits (so small early earnings are visible and visibly rising), at most 18.
+ */
+export function tokenDecimals(amount: string): number {
+  const { whole, frac } = roundDown(amount, 18);
+  if (whole !== "0" && whole !== "-0") return 4;
+  const firstNonZero = frac.search(/[1-9]/);
+  return firstNonZero < 0 ? 4 : Math.min(18, Math.max(4, firstNonZero + 4));
+}
+
+/**
  * Token amount (decimal string, never a float) for display: rounded down to `maxFrac`
  * decimals, grouped and with the locale's decimal separator, plus the symbol if given.
  */
-export function formatTokens(amount: string, locale: string, symbol?: string, maxFrac = 4): string {
-  const { whole, frac } = roundDown(amount, maxFrac);
+export function formatTokens(amount: string, locale: string, symbol?: string, maxFrac?: number): string {
+  const { whole, frac } = roundDown(amount, maxFrac ?? tokenDecimals(amount));
   const parts = new Intl.NumberFormat(locale).formatToParts(1.5);
   const dec = parts.find((p) => p.type === "decimal")?.value ?? ".";
   const neg = whole.startsWith("-");
