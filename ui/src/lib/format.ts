@@ -113,8 +113,12 @@ export function formatDateTime(ms: number, locale: string): string {
   return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" }).format(new Date(ms));
 }
 
-export function formatTime(ms: number, locale: string): string {
-  return new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit" }).format(new Date(ms));
+export function formatTime(ms: number, locale: string, seconds = false): string {
+  return new Intl.DateTimeFormat(locale, {
+    hour: "2-digit",
+    minute: "2-digit",
+    ...(seconds ? { second: "2-digit" } : {}),
+  }).format(new Date(ms));
 }
 
 /** Short weekday label of a local YYYY-MM-DD date ("Mon" / "Mo."). */

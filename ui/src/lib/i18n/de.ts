@@ -27,6 +27,7 @@ export const de: Messages = {
   "common.devnet": "Devnet (nicht on-chain)",
 
   "nav.label": "Hauptmenü",
+  "nav.skip": "Zum Inhalt springen",
   "nav.dashboard": "Übersicht",
   "nav.hardware": "Hardware",
   "nav.wallet": "Wallet",

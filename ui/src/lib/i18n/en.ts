@@ -26,6 +26,7 @@ export const en = {
   "common.devnet": "devnet (not on chain)",
 
   "nav.label": "Main",
+  "nav.skip": "Skip to content",
   "nav.dashboard": "Dashboard",
   "nav.hardware": "Hardware",
   "nav.wallet": "Wallet",
