@@ -170,7 +170,7 @@ export const de: Messages = {
   "wallet.import_existing": "Vorhandene Wallet importieren",
   "wallet.import_label": "Wiederherstellungsphrase (12 oder 24 Wörter) oder privater Schlüssel (0x…)",
   "wallet.import": "Importieren",
-  "wallet.imported": "Wallet importiert.",
+  "wallet.imported": "Deine neue Wallet ist bereit.",
 
   "val.required": "Bitte ausfüllen.",
   "val.address_prefix": "Eine Adresse beginnt mit 0x.",

@@ -169,7 +169,7 @@ export const en = {
   "wallet.import_existing": "Import an existing wallet",
   "wallet.import_label": "Recovery phrase (12 or 24 words) or private key (0x…)",
   "wallet.import": "Import",
-  "wallet.imported": "Wallet imported.",
+  "wallet.imported": "Your new wallet is ready.",
 
   "val.required": "Please fill this in.",
   "val.address_prefix": "An address starts with 0x.",
