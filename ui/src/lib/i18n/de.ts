@@ -273,6 +273,7 @@ export const de: Messages = {
   "onb.wallet_ready": "Deine Wallet ist bereit.",
   "onb.limits_title": "Deine Grenzen",
   "onb.limits_text": "Du kannst alles später in den Einstellungen ändern.",
+  "onb.software_only": "Dein Computer hat keine Grafikkarte, die Idlewatt nutzen kann, nur eine Software-Grafik auf dem Prozessor. Erlaube sie, um Idlewatt auszuprobieren: Sie funktioniert, aber langsam, und bringt wenig.",
   "onb.done_title": "Alles bereit",
   "onb.done_text": "Idlewatt beginnt zu verdienen, wenn du deinen Computer verlässt. Wenn du dieses Fenster schließt, bleibt es im Infobereich.",
   "onb.finish": "Verdienen starten",

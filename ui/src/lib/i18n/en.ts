@@ -272,6 +272,7 @@ export const en = {
   "onb.wallet_ready": "Your wallet is ready.",
   "onb.limits_title": "Your limits",
   "onb.limits_text": "You can change all of these later in Settings.",
+  "onb.software_only": "Your computer has no graphics card Idlewatt can use, only a software one that runs on the processor. Allow it to try Idlewatt out: it works, but slowly, and earns little.",
   "onb.done_title": "All set",
   "onb.done_text": "Idlewatt will start earning when you step away from your computer. It lives in the system tray when you close this window.",
   "onb.finish": "Start earning",
