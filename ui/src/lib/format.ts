@@ -109,8 +109,8 @@ export function formatBytes(bytes: number, locale: string): string {
   return num(v, locale, v >= 10 || i === 0 ? 0 : 1) + NBSP + units[i];
 }
 
-export function formatDateTime(ms: number, locale: string): string {
-  return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" }).format(new Date(ms));
+export function formatDateTime(ms: number, locale: string, style: "short" | "medium" = "medium"): string {
+  return new Intl.DateTimeFormat(locale, { dateStyle: style, timeStyle: "short" }).format(new Date(ms));
 }
 
 export function formatTime(ms: number, locale: string, seconds = false): string {
