@@ -1,4 +1,3 @@
-// @ts-nocheck
 // PROVISIONAL, written by hand in tauri-specta 2.0.0-rc's output style until the shell
 // (src-tauri, debug build) generates this file. Only `ui/src/lib/api.ts` imports it.
 // Contract: docs/app-ipc.md.
