@@ -1,11 +1,12 @@
 // Compile-time checks (run by `npm run check`): the UI's type names derived in api.ts from
-// the generated bindings must resolve to real types, never to `never` (which would accept
-// anything and hide a contract change).
+// the generated bindings must resolve to real types, never to `never` or `unknown` (which
+// would accept anything, or nothing, and hide a contract change).
 import { describe, expect, it } from "vitest";
 import type * as A from "./api";
 
 type IsNever<T> = [T] extends [never] ? true : false;
-type NotNever<T> = IsNever<T> extends true ? "resolved to never" : true;
+type IsUnknownOrAny<T> = unknown extends T ? true : false;
+type NotNever<T> = IsNever<T> extends true ? "resolved to never" : IsUnknownOrAny<T> extends true ? "resolved to unknown" : true;
 
 const checks: {
   [K in

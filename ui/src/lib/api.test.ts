@@ -11,6 +11,11 @@ describe("api result unwrapping", () => {
     await expect(p).rejects.toBeInstanceOf(ApiError);
     await expect(p).rejects.toMatchObject({ kind: "invalid_setting", key: "max_temp_c", message: "Too hot." });
   });
+  it("passes through a value of a command typed as infallible", async () => {
+    const w = { id: "w1", status: "queued", amount: "1" };
+    await expect(unwrap(Promise.resolve(w))).resolves.toBe(w);
+    await expect(unwrap(Promise.resolve(null))).resolves.toBeNull();
+  });
   it("turns a transport failure into an internal error", async () => {
     const p = unwrap(Promise.reject(new Error("IPC down")));
     await expect(p).rejects.toMatchObject({ kind: "internal", message: "IPC down" });

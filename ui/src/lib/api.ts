@@ -8,7 +8,8 @@ import type { Result } from "../bindings";
 // The UI's names for the shell's types, derived from the command and event signatures
 // rather than imported by name: the generated file names its types after the Rust structs
 // (`WalletView`, `AppState`, …), and this keeps those names out of the rest of the UI.
-type Data<F> = F extends (...args: never[]) => Promise<Result<infer T, unknown>> ? T : never;
+// A command returning `Result<T, AppError>` yields T; one generated as infallible (`Promise<T>`) yields T too.
+type Data<F> = F extends (...args: never[]) => Promise<infer R> ? ([R] extends [Result<infer T, unknown>] ? T : R) : never;
 type Payload<E> = E extends { listen: (cb: (e: { payload: infer P }) => void) => unknown } ? P : never;
 
 export type AppError = Extract<Awaited<ReturnType<typeof commands.getStatus>>, { status: "error" }>["error"];
@@ -75,15 +76,25 @@ export function toAppError(e: unknown): AppError {
   return { kind: "internal", message: String(e), key: null } as AppError;
 }
 
-/** Unwraps a tauri-specta `Result`: data, or a thrown `ApiError`. */
-export async function unwrap<T>(p: Promise<Result<T, AppError>>): Promise<T> {
-  let r: Result<T, AppError>;
+function isResult(r: unknown): r is Result<unknown, unknown> {
+  if (!r || typeof r !== "object" || !("status" in r)) return false;
+  const s = (r as { status: unknown }).status;
+  return (s === "ok" && "data" in r) || (s === "error" && "error" in r);
+}
+
+/**
+ * Unwraps a tauri-specta `Result`: data, or a thrown `ApiError`. A command the generator
+ * typed as infallible resolves to its value directly (a rejection still becomes an ApiError).
+ */
+export async function unwrap<T>(p: Promise<Result<T, AppError> | T>): Promise<T> {
+  let r: Result<T, AppError> | T;
   try {
     r = await p;
   } catch (e) {
     throw new ApiError(toAppError(e));
   }
-  if (r.status === "ok") return r.data;
+  if (!isResult(r)) return r as T;
+  if (r.status === "ok") return r.data as T;
   throw new ApiError(toAppError(r.error));
 }
 
