@@ -152,7 +152,7 @@ async getEnergy(days: number) : Promise<Result<EnergyReport, AppError>> {
     else return { status: "error", error: e  as any };
 }
 },
-async getRecentSamples() : Promise<Result<SampleEvent[], AppError>> {
+async getRecentSamples() : Promise<Result<NodeEvent[], AppError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("get_recent_samples") };
 } catch (e) {

@@ -16,7 +16,7 @@ export function useSamples() {
       .then((recent) => {
         if (!live) return;
         let list: SampleEvent[] = [];
-        for (const x of recent) list = pushSample(list, x);
+        for (const x of recent) if (x.event === "sample") list = pushSample(list, x);
         for (const x of s.list) list = pushSample(list, x);
         s.list = list;
       })
