@@ -263,6 +263,7 @@ export const de: Messages = {
   "onb.wallet_text": "Der Verdienst geht an eine Wallet, die im Schlüsselbund deines Systems liegt. Du kannst eine neue erstellen oder eine vorhandene nutzen.",
   "onb.wallet_create": "Neue Wallet erstellen",
   "onb.wallet_import": "Ich habe schon eine",
+  "onb.wallet_unconfirmed": "Auf diesem Computer gibt es schon eine Wallet, aber ihre Wiederherstellungsphrase wurde noch nicht bestätigt. Bitte schreibe die Wörter auf und bestätige sie.",
   "onb.phrase_title": "Schreibe deine Wiederherstellungsphrase auf",
   "onb.phrase_text": "Diese 12 Wörter sind der einzige Weg, deine Wallet wiederherzustellen. Schreibe sie der Reihe nach auf Papier und bewahre sie sicher auf. Idlewatt zeigt sie hier nicht noch einmal.",
   "onb.phrase_written": "Ich habe sie aufgeschrieben",

@@ -262,6 +262,7 @@ export const en = {
   "onb.wallet_text": "Earnings are paid to a wallet kept in your system's keyring. You can create a new one or use one you already have.",
   "onb.wallet_create": "Create a new wallet",
   "onb.wallet_import": "I already have one",
+  "onb.wallet_unconfirmed": "This computer already has a wallet, but its recovery phrase was not confirmed yet. Please write the words down and confirm them.",
   "onb.phrase_title": "Write down your recovery phrase",
   "onb.phrase_text": "These 12 words are the only way to recover your wallet. Write them on paper, in order, and keep them safe. Idlewatt will not show them again here.",
   "onb.phrase_written": "I have written them down",

@@ -6,7 +6,8 @@
 // It is loaded only from `main.ts` behind `import.meta.env.DEV && !window.__TAURI_INTERNALS__`,
 // so production builds (`npm run build`) do not contain it, and no test uses it. Query
 // parameters pick a scenario: `?onboarding`, `?state=paused|throttled|waiting|error`,
-// `?lang=de`, `?nowallet`, `?empty` (no history/samples).
+// `?lang=de`, `?nowallet`, `?unconfirmed` (a wallet whose backup is not confirmed), `?empty`
+// (no history/samples).
 import { mockIPC } from "@tauri-apps/api/mocks";
 import { emit } from "@tauri-apps/api/event";
 import type {
@@ -68,8 +69,11 @@ export function install(): void {
     onboarded: !q.has("onboarding"),
     network: { embedded: true, url: null },
   };
-  let wallet: WalletInfo | null =
-    q.has("onboarding") || q.has("nowallet") ? null : { address: ADDRESS, backed_up: true, created_at_ms: now - 864e5 * 6 };
+  let wallet: WalletInfo | null = q.has("unconfirmed")
+    ? { address: ADDRESS, backed_up: false, created_at_ms: now }
+    : q.has("onboarding") || q.has("nowallet")
+      ? null
+      : { address: ADDRESS, backed_up: true, created_at_ms: now - 864e5 * 6 };
   let balance: Balance = {
     symbol: "IDW",
     withdrawable: "41.27385",
@@ -203,6 +207,9 @@ export function install(): void {
         case "wallet_info":
           return wallet;
         case "wallet_create":
+          // Like the shell: never over an existing wallet.
+          if (wallet) fail("wallet", "There is already a wallet on this computer.");
+          wallet = { address: ADDRESS, backed_up: false, created_at_ms: Date.now() };
           return { address: ADDRESS, phrase: [...PHRASE] };
         case "wallet_backup_challenge":
           return [3, 7, 11];
