@@ -1,7 +1,7 @@
-//! The UI's only door to the shell. It wraps the generated `bindings.ts` (tauri-specta) so the
-//! rest of the UI never sees the transport: fallible commands resolve to their data or throw an
-//! `ApiError` carrying the shell's `AppError`; events are subscribed with a returned cleanup.
-//! When the shell regenerates `bindings.ts`, this is the only file that may need adjusting.
+// The UI's only door to the shell. It wraps the generated `bindings.ts` (tauri-specta) so the
+// rest of the UI never sees the transport: fallible commands resolve to their data or throw an
+// `ApiError` carrying the shell's `AppError`; events are subscribed with a returned cleanup.
+// When the shell regenerates `bindings.ts`, this is the only file that may need adjusting.
 import { commands, events } from "../bindings";
 import type { Result } from "../bindings";
 
