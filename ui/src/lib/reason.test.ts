@@ -25,6 +25,14 @@ describe("state and reason sentences", () => {
       "Gedrosselt: Leistungsgrenze 120 W",
     );
   });
+  it("names the program that keeps the GPU busy, when known", () => {
+    expect(stateSentence("waiting", { kind: "gpu_busy", process: "blender", percent: 87 }, tEn, "en-US")).toBe(
+      "Waiting: blender is using the GPU (87%)",
+    );
+    expect(reasonText({ kind: "gpu_busy", process: null, percent: 40 }, tDe, "de-DE")).toBe(
+      "Ein anderes Programm nutzt die GPU (40 %)",
+    );
+  });
   it("carries the node's message for unavailability", () => {
     expect(reasonText({ kind: "gpu_unavailable", message: "device lost" }, tEn, "en-US")).toBe(
       "The graphics card is not available: device lost",

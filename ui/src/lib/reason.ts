@@ -26,6 +26,10 @@ export function reasonText(
       return pausedUntilMs != null
         ? t("reason.user_paused_until", { time: formatTime(pausedUntilMs, locale) })
         : t("reason.user_paused");
+    case "gpu_busy":
+      return reason.process
+        ? t("reason.gpu_busy_named", { process: reason.process, percent: Math.round(reason.percent) })
+        : t("reason.gpu_busy", { percent: Math.round(reason.percent) });
     case "power_limit":
       return t("reason.power_limit", { max: Math.round(reason.max_watts) });
     case "thermal_limit":

@@ -51,6 +51,8 @@ export const de: Messages = {
   "reason.always_on": "Läuft ständig (so eingestellt)",
   "reason.no_idle_detection": "Kann nicht erkennen, wann du weg bist: {message}",
   "reason.full_screen": "Eine Vollbild-Anwendung läuft",
+  "reason.gpu_busy": "Ein anderes Programm nutzt die GPU ({percent} %)",
+  "reason.gpu_busy_named": "{process} nutzt die GPU ({percent} %)",
   "reason.user_paused": "Von dir pausiert",
   "reason.user_paused_until": "Von dir pausiert bis {time}",
   "reason.power_limit": "Leistungsgrenze {max} W",

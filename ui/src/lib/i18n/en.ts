@@ -50,6 +50,8 @@ export const en = {
   "reason.always_on": "Running all the time (as set in Settings)",
   "reason.no_idle_detection": "Cannot tell when you are away: {message}",
   "reason.full_screen": "A full-screen app is running",
+  "reason.gpu_busy": "Another program is using the GPU ({percent}%)",
+  "reason.gpu_busy_named": "{process} is using the GPU ({percent}%)",
   "reason.user_paused": "Paused by you",
   "reason.user_paused_until": "Paused by you until {time}",
   "reason.power_limit": "{max} W power limit",
