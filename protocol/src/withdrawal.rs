@@ -154,9 +154,11 @@ impl WithdrawalStatus {
 pub struct WithdrawalInfo {
     /// The coordinator's id.
     pub id: String,
-    /// Whose balance paid it.
+    /// Whose balance paid it (EIP-55 checksummed on the wire).
+    #[serde(serialize_with = "checksummed")]
     pub account: Address,
-    /// Where it goes (EIP-55 checksummed).
+    /// Where it goes (EIP-55 checksummed on the wire).
+    #[serde(serialize_with = "checksummed")]
     pub to: Address,
     /// How much, base units.
     pub amount: TokenAmount,
@@ -175,6 +177,11 @@ pub struct WithdrawalInfo {
     pub devnet: bool,
     /// When it was requested, unix ms.
     pub created_at_ms: i64,
+}
+
+/// Addresses go out EIP-55 checksummed, the form people compare and copy.
+fn checksummed<S: serde::Serializer>(a: &Address, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&a.to_checksum(None))
 }
 
 /// What a node shows for a devnet withdrawal or balance, wherever it is shown.
