@@ -167,7 +167,12 @@ fn withdraw_command_pays_on_chain_with_the_keyring_wallet() {
         assert!(err.contains(expect), "{full:?}: {err}");
     }
 
-    let out = ok(&node(&keyring, &cli_data, &["withdraw", "--coordinator", &url, "--to", &to_text, "--amount", "0.5", "--json"], ""));
+    let out = ok(&node(
+        &keyring,
+        &cli_data,
+        &["withdraw", "--coordinator", &url, "--to", &to_text, "--amount", "0.5", "--json"],
+        "",
+    ));
     let w: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(w["status"], "confirmed", "{w}");
     assert_eq!(w["devnet"], false);
@@ -175,24 +180,24 @@ fn withdraw_command_pays_on_chain_with_the_keyring_wallet() {
     assert_eq!(w["to"], to_text);
     let tx_hash = w["tx_hash"].as_str().unwrap().to_owned();
     assert!(w["block"].as_u64().unwrap() > 0);
-    assert_eq!(rt.block_on(devchain::balance_of(&anvil.url(), token, to)).unwrap(), U256::from(5u64) * U256::from(10u64).pow(U256::from(17)));
+    assert_eq!(
+        rt.block_on(devchain::balance_of(&anvil.url(), token, to)).unwrap(),
+        U256::from(5u64) * U256::from(10u64).pow(U256::from(17))
+    );
     let transfers = rt.block_on(devchain::transfers_to(&anvil.url(), token, to)).unwrap();
     assert_eq!(transfers.len(), 1);
     assert_eq!(transfers[0].0.to_string(), tx_hash);
 
     let list: serde_json::Value =
-        serde_json::from_str(&ok(&node(&keyring, &cli_data, &["withdrawals", "--coordinator", &url, "--json"], ""))).unwrap();
+        serde_json::from_str(&ok(&node(&keyring, &cli_data, &["withdrawals", "--coordinator", &url, "--json"], "")))
+            .unwrap();
     assert_eq!(list.as_array().unwrap().len(), 1);
     assert_eq!(list[0]["tx_hash"], tx_hash.as_str());
     let text = ok(&node(&keyring, &cli_data, &["withdrawals", "--coordinator", &url], ""));
     assert!(text.contains("confirmed") && text.contains(&tx_hash) && !text.contains("devnet"), "{text}");
-    let balance: serde_json::Value = serde_json::from_str(&ok(&node(
-        &keyring,
-        &cli_data,
-        &["balance", "--coordinator", &url, "--json"],
-        "",
-    )))
-    .unwrap();
+    let balance: serde_json::Value =
+        serde_json::from_str(&ok(&node(&keyring, &cli_data, &["balance", "--coordinator", &url, "--json"], "")))
+            .unwrap();
     assert_eq!(balance["withdrawable"], (2 * 524_288_000_000_000_000u128 - 500_000_000_000_000_000).to_string());
 }
 
@@ -215,7 +220,8 @@ fn withdraw_on_the_embedded_devnet_settles_in_the_ledger_and_says_so() {
     assert!(text.contains("confirmed") && text.contains("devnet (not on chain)"), "{text}");
     let list = ok(&node(&keyring, &cli_data, &["withdrawals"], ""));
     assert!(list.contains("0.25 tokens") && list.contains("devnet (not on chain)"), "{list}");
-    let json: serde_json::Value = serde_json::from_str(&ok(&node(&keyring, &cli_data, &["withdrawals", "--json"], ""))).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&node(&keyring, &cli_data, &["withdrawals", "--json"], ""))).unwrap();
     assert_eq!((json[0]["devnet"].as_bool(), json[0]["tx_hash"].is_null()), (Some(true), true));
     let balance: serde_json::Value =
         serde_json::from_str(&ok(&node(&keyring, &cli_data, &["balance", "--json"], ""))).unwrap();

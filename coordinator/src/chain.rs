@@ -160,7 +160,7 @@ impl Chain {
 
     /// The token balance of `who`, base units.
     pub async fn token_balance(&self, who: Address) -> Result<U256, ChainError> {
-        Ok(IERC20::new(self.token, &self.provider).balanceOf(who).call().await.map_err(contract_error)?)
+        IERC20::new(self.token, &self.provider).balanceOf(who).call().await.map_err(contract_error)
     }
 
     /// Transactions the treasury has in blocks (its next nonce, mined).

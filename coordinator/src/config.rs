@@ -102,10 +102,8 @@ impl ChainConfig {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         let Some(rpc_url) = var("IDLEWATT_CHAIN_RPC_URL") else { return Ok(None) };
         let need = |name: &str| var(name).ok_or_else(|| format!("IDLEWATT_CHAIN_RPC_URL is set but {name} is not"));
-        let chain_id = need("IDLEWATT_CHAIN_ID")?
-            .trim()
-            .parse()
-            .map_err(|e| format!("IDLEWATT_CHAIN_ID is not a number: {e}"))?;
+        let chain_id =
+            need("IDLEWATT_CHAIN_ID")?.trim().parse().map_err(|e| format!("IDLEWATT_CHAIN_ID is not a number: {e}"))?;
         let token = need("IDLEWATT_TOKEN_ADDRESS")?
             .trim()
             .parse()

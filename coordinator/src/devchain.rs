@@ -47,7 +47,9 @@ pub const TOKEN_ARTIFACT: &str = "node_modules/@openzeppelin/contracts/build/con
 #[derive(Debug, thiserror::Error)]
 pub enum DevchainError {
     /// A file from npm is missing.
-    #[error("{what} not found (looked for {path} in {searched}): run scripts/setup, which installs the npm devDependencies")]
+    #[error(
+        "{what} not found (looked for {path} in {searched}): run scripts/setup, which installs the npm devDependencies"
+    )]
     Missing {
         /// What it is.
         what: &'static str,
@@ -227,7 +229,11 @@ fn url(rpc: &str) -> Result<alloy::transports::http::reqwest::Url, DevchainError
 }
 
 /// Sends a transaction from `key` and waits for its receipt; fails if it reverted.
-async fn send(rpc: &str, key: &str, tx: TransactionRequest) -> Result<alloy::rpc::types::TransactionReceipt, DevchainError> {
+async fn send(
+    rpc: &str,
+    key: &str,
+    tx: TransactionRequest,
+) -> Result<alloy::rpc::types::TransactionReceipt, DevchainError> {
     let provider = ProviderBuilder::new().wallet(EthereumWallet::from(signer(key)?)).connect_http(url(rpc)?);
     let receipt = provider.send_transaction(tx).await.map_err(chain_err)?.get_receipt().await.map_err(chain_err)?;
     if !receipt.status() {

@@ -142,7 +142,14 @@ impl Worker {
                 ps::mark_confirmed(&self.db, &w.id, inc.block, now_ms()).await?;
                 tracing::info!(id = %w.id, tx = %hash, block = inc.block, "withdrawal confirmed");
             } else {
-                ps::mark_failed(&self.db, w, "the payout transaction reverted; the amount is back in your balance", Some(inc.block), now_ms()).await?;
+                ps::mark_failed(
+                    &self.db,
+                    w,
+                    "the payout transaction reverted; the amount is back in your balance",
+                    Some(inc.block),
+                    now_ms(),
+                )
+                .await?;
                 tracing::warn!(id = %w.id, tx = %hash, block = inc.block, "payout reverted; refunded");
             }
             return Ok(());
@@ -181,8 +188,13 @@ impl Worker {
                 // E.g. no ETH for gas: the transaction stays recorded and is sent again;
                 // the owner and the operator see why.
                 tracing::warn!(id = %w.id, reason = %m, "the chain refused a payout transaction; will retry");
-                ps::note(&self.db, &w.id, &format!("the chain refused the payout transaction ({m}); retrying"), now_ms())
-                    .await?;
+                ps::note(
+                    &self.db,
+                    &w.id,
+                    &format!("the chain refused the payout transaction ({m}); retrying"),
+                    now_ms(),
+                )
+                .await?;
                 Ok(())
             }
             Err(e) => Err(e.into()),
@@ -208,7 +220,8 @@ impl Worker {
         let signed = match self.chain.sign_transfer(self.config.chain_id, w.to, amount, nonce).await {
             Ok(s) => s,
             Err(ChainError::Refused(m)) => {
-                let reason = format!("the token contract refuses this transfer ({m}); the amount is back in your balance");
+                let reason =
+                    format!("the token contract refuses this transfer ({m}); the amount is back in your balance");
                 ps::mark_failed(&self.db, w, &reason, None, now_ms()).await?;
                 tracing::error!(id = %w.id, reason = %m, "payout refused by the chain; refunded");
                 return Ok(());

@@ -31,9 +31,6 @@ pub(crate) struct Stored {
     pub(crate) created_at_ms: i64,
 }
 
-
-
-
 impl Stored {
     /// The wire form: `signed` shows as `queued` (recorded, maybe not yet sent).
     pub(crate) fn info(&self) -> WithdrawalInfo {
@@ -67,9 +64,8 @@ fn decode_err(e: impl std::error::Error + Send + Sync + 'static) -> sqlx::Error 
 }
 
 fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<Stored, sqlx::Error> {
-    let parse_addr = |c: &str| -> Result<Address, sqlx::Error> {
-        r.try_get::<String, _>(c)?.parse().map_err(decode_err)
-    };
+    let parse_addr =
+        |c: &str| -> Result<Address, sqlx::Error> { r.try_get::<String, _>(c)?.parse().map_err(decode_err) };
     let u = |v: i64| u64::try_from(v).map_err(decode_err);
     let opt_u = |c: &str| -> Result<Option<u64>, sqlx::Error> { r.try_get::<Option<i64>, _>(c)?.map(u).transpose() };
     Ok(Stored {
@@ -83,11 +79,7 @@ fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<Stored, sqlx::Error> {
         status: r.try_get("status")?,
         treasury_nonce: opt_u("treasury_nonce")?,
         tx_hash: r.try_get::<Option<String>, _>("tx_hash")?.map(|h| h.parse()).transpose().map_err(decode_err)?,
-        raw_tx: r
-            .try_get::<Option<String>, _>("raw_tx")?
-            .map(|h| alloy::hex::decode(h))
-            .transpose()
-            .map_err(decode_err)?,
+        raw_tx: r.try_get::<Option<String>, _>("raw_tx")?.map(alloy::hex::decode).transpose().map_err(decode_err)?,
         block: opt_u("block")?,
         reason: r.try_get("reason")?,
         created_at_ms: r.try_get("created_at_ms")?,
@@ -141,11 +133,13 @@ pub(crate) async fn create(db: &Db, w: &NewWithdrawal, now_ms: i64) -> Result<Cr
     let (neg_gwei, neg_wei) = (-gwei, -wei);
     let nonce = i64::try_from(w.nonce).map_err(decode_err)?;
     let mut tx = db.begin().await?;
-    let existing = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM withdrawals WHERE account = $1 AND nonce = $2")))
-        .bind(&account)
-        .bind(nonce)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let existing = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM withdrawals WHERE account = $1 AND nonce = $2"
+    )))
+    .bind(&account)
+    .bind(nonce)
+    .fetch_optional(&mut *tx)
+    .await?;
     if let Some(r) = existing {
         let s = from_row(&r)?;
         let same = s.to == w.to && s.amount == w.amount && s.chain_id == w.chain_id;

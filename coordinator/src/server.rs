@@ -129,7 +129,8 @@ pub async fn start(config: Config) -> Result<Handle, StartError> {
     // unfinished is reconciled with the chain before anything new is paid.
     let payout_task = match (&config.chain, &chain, &payouts) {
         (Some(c), Some(chain), Some(wake)) => {
-            let worker = crate::payout::Worker::new(db.clone(), (**chain).clone(), c.clone(), config.crash_after_broadcast);
+            let worker =
+                crate::payout::Worker::new(db.clone(), (**chain).clone(), c.clone(), config.crash_after_broadcast);
             tracing::info!(chain_id = c.chain_id, token = %c.token, treasury = %chain.treasury(), rpc = %c.rpc_url, "paying out on chain");
             Some(tokio::spawn(worker.run(wake.clone(), stopped.clone())))
         }

@@ -48,11 +48,8 @@ pub(crate) async fn create(
             req.chain_id
         )));
     }
-    let signature: Signature = req
-        .signature
-        .trim()
-        .parse()
-        .map_err(|_| ApiError::bad_request("signature is not a 65-byte hex signature"))?;
+    let signature: Signature =
+        req.signature.trim().parse().map_err(|_| ApiError::bad_request("signature is not a 65-byte hex signature"))?;
     if recover_withdrawal_signer(&typed, &signature) != Some(who) {
         return Err(ApiError::unauthorized(format!(
             "the withdrawal's EIP-712 signature is not by {who}, the account it would be paid from"

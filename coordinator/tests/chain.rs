@@ -26,7 +26,9 @@ use idlewatt_coordinator::devchain::{self, Anvil, DEV_CHAIN_ID, DEV_KEYS};
 use idlewatt_coordinator::{ChainConfig, Config};
 use idlewatt_protocol::TokenAmount;
 use idlewatt_protocol::wire::{ErrorKind, ResultSubmission};
-use idlewatt_protocol::withdrawal::{Withdrawal, WithdrawalInfo, WithdrawalRequest, WithdrawalStatus, withdrawal_domain};
+use idlewatt_protocol::withdrawal::{
+    Withdrawal, WithdrawalInfo, WithdrawalRequest, WithdrawalStatus, withdrawal_domain,
+};
 use reqwest::StatusCode;
 use util::{Node, compute, error_of, start, test_config};
 
@@ -209,11 +211,13 @@ async fn forged_wrong_chain_overdrawn_and_malformed_withdrawals_are_refused_with
     assert_eq!((status, body.error.kind), (StatusCode::BAD_REQUEST, ErrorKind::BadRequest));
     assert!(body.error.message.contains("chain id"), "{}", body.error.message);
     // More than the balance.
-    let (status, body) = error_of(post_withdrawal(&node, &signed(&node.key, to, tokens(0.6), 4, DEV_CHAIN_ID)).await).await;
+    let (status, body) =
+        error_of(post_withdrawal(&node, &signed(&node.key, to, tokens(0.6), 4, DEV_CHAIN_ID)).await).await;
     assert_eq!((status, body.error.kind), (StatusCode::CONFLICT, ErrorKind::InsufficientBalance));
     assert!(body.error.message.contains("nothing was debited"), "{}", body.error.message);
     // Below the minimum.
-    let (status, body) = error_of(post_withdrawal(&node, &signed(&node.key, to, tokens(0.001), 5, DEV_CHAIN_ID)).await).await;
+    let (status, body) =
+        error_of(post_withdrawal(&node, &signed(&node.key, to, tokens(0.001), 5, DEV_CHAIN_ID)).await).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body.error.message.contains("smallest"), "{}", body.error.message);
     // A mistyped (bad checksum) address, even when signed.
@@ -275,7 +279,8 @@ async fn a_low_treasury_fails_clearly_and_debits_nothing() {
     let node = Node::new(&handle, 15);
     earn(&node, 1).await;
     let before = node.balance().await.withdrawable;
-    let (status, body) = error_of(post_withdrawal(&node, &signed(&node.key, payee(5), tokens(0.2), 1, DEV_CHAIN_ID)).await).await;
+    let (status, body) =
+        error_of(post_withdrawal(&node, &signed(&node.key, payee(5), tokens(0.2), 1, DEV_CHAIN_ID)).await).await;
     assert_eq!((status, body.error.kind), (StatusCode::SERVICE_UNAVAILABLE, ErrorKind::TreasuryLow));
     assert!(body.error.message.contains("nothing was debited"), "{}", body.error.message);
     assert_eq!(node.balance().await.withdrawable, before);
@@ -284,7 +289,14 @@ async fn a_low_treasury_fails_clearly_and_debits_nothing() {
 }
 
 /// The coordinator binary on `port` with `database`, paying from anvil account 0.
-fn coordinator_process(port: u16, database: &std::path::Path, rpc: &str, token: Address, key_file: &std::path::Path, crash: bool) -> Child {
+fn coordinator_process(
+    port: u16,
+    database: &std::path::Path,
+    rpc: &str,
+    token: Address,
+    key_file: &std::path::Path,
+    crash: bool,
+) -> Child {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_idlewatt-coordinator"));
     cmd.args(["--listen", &format!("127.0.0.1:{port}"), "--database"])
         .arg(database)
@@ -360,7 +372,8 @@ async fn a_coordinator_killed_between_broadcast_and_recording_pays_exactly_once_
     }
     let recorded: String = {
         let db = sqlx::SqlitePool::connect(&format!("sqlite:{}", database.display())).await.unwrap();
-        let s = sqlx::query_scalar("SELECT status FROM withdrawals WHERE id = $1").bind(&id).fetch_one(&db).await.unwrap();
+        let s =
+            sqlx::query_scalar("SELECT status FROM withdrawals WHERE id = $1").bind(&id).fetch_one(&db).await.unwrap();
         db.close().await;
         s
     };

@@ -199,7 +199,9 @@ mod tests {
         assert!(parse_payout_address(&format!("0x{}", good[2..].to_uppercase())).is_ok());
         let typo = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD";
         assert!(matches!(parse_payout_address(typo), Err(AddressError::BadChecksum { .. })));
-        for bad in ["", "0x", "5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAe", "0xzz"] {
+        for bad in
+            ["", "0x", "5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAe", "0xzz"]
+        {
             assert!(matches!(parse_payout_address(bad), Err(AddressError::Malformed(_))), "{bad}");
         }
         assert_eq!(parse_payout_address(&format!("0x{}", "0".repeat(40))), Err(AddressError::Zero));

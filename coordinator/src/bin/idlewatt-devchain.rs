@@ -27,6 +27,26 @@ struct Args {
     /// system's temp directory.
     #[arg(long)]
     key_file: Option<PathBuf>,
+    /// Instead of starting a chain: print the token balance of this address on the
+    /// chain of IDLEWATT_CHAIN_RPC_URL / IDLEWATT_TOKEN_ADDRESS (what a running
+    /// devchain printed), in base units and tokens.
+    #[arg(long, value_name = "ADDRESS")]
+    balance_of: Option<alloy::primitives::Address>,
+}
+
+/// `--balance-of`: reads the ERC-20 balance on the configured chain.
+async fn balance_of(who: alloy::primitives::Address) -> anyhow::Result<()> {
+    let rpc = std::env::var("IDLEWATT_CHAIN_RPC_URL")
+        .context("IDLEWATT_CHAIN_RPC_URL is not set (source the devchain's output)")?;
+    let token: alloy::primitives::Address = std::env::var("IDLEWATT_TOKEN_ADDRESS")
+        .context("IDLEWATT_TOKEN_ADDRESS is not set (source the devchain's output)")?
+        .trim()
+        .parse()
+        .context("IDLEWATT_TOKEN_ADDRESS is not an address")?;
+    let units = devchain::balance_of(&rpc, token, who).await?;
+    let amount = idlewatt_protocol::TokenAmount(u128::try_from(units).context("balance above u128")?);
+    println!("{who} holds {units} base units = {} tokens", amount.to_token_string());
+    Ok(())
 }
 
 fn write_key(path: &std::path::Path) -> anyhow::Result<()> {
@@ -42,6 +62,9 @@ fn write_key(path: &std::path::Path) -> anyhow::Result<()> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if let Some(who) = args.balance_of {
+        return balance_of(who).await;
+    }
     let port = match args.port {
         Some(p) => p,
         None => devchain::free_port()?,

@@ -102,7 +102,11 @@ pub fn withdraw(to: &str, amount: &str, json: bool, coordinator: Option<String>,
 }
 
 /// `withdrawals`: an account's withdrawals, newest first.
-pub fn list(json: bool, address: Option<idlewatt_protocol::Address>, coordinator: Option<String>) -> anyhow::Result<()> {
+pub fn list(
+    json: bool,
+    address: Option<idlewatt_protocol::Address>,
+    coordinator: Option<String>,
+) -> anyhow::Result<()> {
     let data = DataDirs::from_env()?;
     let address = match address {
         Some(a) => a,
