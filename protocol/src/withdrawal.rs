@@ -105,7 +105,7 @@ pub struct WithdrawalRequest {
 }
 
 impl WithdrawalRequest {
-    /// The typed data this request's `signature` must sign (`None`: `to` is not an address).
+    /// The typed data this request's `signature` must sign (an error: `to` is not a payout address).
     pub fn typed_data(&self) -> Result<Withdrawal, AddressError> {
         Ok(Withdrawal {
             to: parse_payout_address(&self.to)?,
