@@ -25,6 +25,7 @@ alloy::sol! {
     /// What the OpenZeppelin preset adds to ERC-20: minting by the deployer.
     interface IMintable {
         function mint(address to, uint256 amount) external;
+        function pause() external;
     }
 }
 
@@ -259,6 +260,12 @@ pub async fn deploy_token(rpc: &str, key: &str, name: &str, symbol: &str) -> Res
 /// Mints `amount` base units of `token` to `to` (signed by a minter's `key`).
 pub async fn mint(rpc: &str, key: &str, token: Address, to: Address, amount: U256) -> Result<(), DevchainError> {
     let input = IMintable::mintCall { to, amount }.abi_encode();
+    send(rpc, key, TransactionRequest::default().with_to(token).with_input(input)).await.map(|_| ())
+}
+
+/// Pauses `token` (signed by a pauser's `key`): every transfer reverts until unpaused.
+pub async fn pause(rpc: &str, key: &str, token: Address) -> Result<(), DevchainError> {
+    let input = IMintable::pauseCall {}.abi_encode();
     send(rpc, key, TransactionRequest::default().with_to(token).with_input(input)).await.map(|_| ())
 }
 

@@ -7,7 +7,8 @@
 //! Scenarios: earn → withdraw → `balanceOf(to)` rises by exactly the amount; the same
 //! withdrawal twice pays once; forged, wrong-chain, overdrawn, bad-checksum and
 //! too-small withdrawals are refused with nothing debited; concurrent withdrawals
-//! cannot overdraw; a low treasury fails clearly with nothing debited; a coordinator
+//! cannot overdraw; a low treasury fails clearly with nothing debited; a transfer the
+//! token refuses (paused) fails with its reason and is credited back; a coordinator
 //! killed between broadcast and recording pays exactly once after its restart; a chain
 //! that goes away leaves the withdrawal queued, and it completes when the chain returns.
 
@@ -285,6 +286,27 @@ async fn a_low_treasury_fails_clearly_and_debits_nothing() {
     assert!(body.error.message.contains("nothing was debited"), "{}", body.error.message);
     assert_eq!(node.balance().await.withdrawable, before);
     assert!(list_withdrawals(&node).await.is_empty());
+    handle.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_transfer_the_token_refuses_fails_with_the_reason_and_is_credited_back() {
+    let (anvil, token) = chain_with_token(TokenAmount::tokens(1000)).await;
+    let handle = start(config_with_chain(chain_config(&anvil.url(), token, DEV_KEYS[0]))).await;
+    let node = Node::new(&handle, 19);
+    earn(&node, 1).await;
+    let before = node.balance().await.withdrawable;
+    // A paused token reverts every transfer: the treasury has the tokens, the chain says no.
+    devchain::pause(&anvil.url(), DEV_KEYS[0], token).await.unwrap();
+    let r = post_withdrawal(&node, &signed(&node.key, payee(9), tokens(0.2), 1, DEV_CHAIN_ID)).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let w: WithdrawalInfo = r.json().await.unwrap();
+    let done = until_final(&node, &w.id, 30).await;
+    assert_eq!(done.status, WithdrawalStatus::Failed, "{done:?}");
+    let reason = done.reason.unwrap_or_default();
+    assert!(reason.contains("refuses") && reason.contains("back in your balance"), "{reason}");
+    assert_eq!(node.balance().await.withdrawable, before, "credited back in full");
+    assert!(devchain::transfers_to(&anvil.url(), token, payee(9)).await.unwrap().is_empty());
     handle.shutdown().await.unwrap();
 }
 
