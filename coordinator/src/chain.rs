@@ -139,6 +139,13 @@ impl Chain {
     pub fn new(rpc_url: &str, token: Address, treasury: TreasuryKey) -> Result<Self, String> {
         let url: alloy::transports::http::reqwest::Url =
             rpc_url.parse().map_err(|e| format!("bad chain RPC URL {rpc_url:?}: {e}"))?;
+        // Like the node's client, the workspace builds reqwest without a TLS back-end.
+        if url.scheme() != "http" {
+            return Err(format!(
+                "chain RPC URL {rpc_url:?}: only http:// is supported by this build (no TLS back-end); \
+                 use a node on a trusted network or a local TLS-terminating proxy"
+            ));
+        }
         let http = alloy::transports::http::reqwest::Client::builder()
             .timeout(RPC_TIMEOUT)
             .build()
@@ -255,5 +262,14 @@ mod tests {
         let err = TreasuryKey::from_hex("0x1234", "IDLEWATT_TREASURY_KEY").unwrap_err().to_string();
         assert!(err.contains("IDLEWATT_TREASURY_KEY") && !err.contains("1234"));
         assert!(is_already_sent("Nonce too low") && !is_already_sent("insufficient funds"));
+    }
+
+    #[test]
+    fn rpc_urls_are_checked_up_front() {
+        let key = TreasuryKey::from_hex("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80", "t").unwrap();
+        assert!(Chain::new("http://127.0.0.1:8545", Address::ZERO, key.clone()).is_ok());
+        let https = Chain::new("https://rpc.example", Address::ZERO, key.clone()).unwrap_err();
+        assert!(https.contains("only http://"), "{https}");
+        assert!(Chain::new("not a url", Address::ZERO, key).unwrap_err().contains("bad chain RPC URL"));
     }
 }
