@@ -266,7 +266,8 @@ mod tests {
 
     #[test]
     fn rpc_urls_are_checked_up_front() {
-        let key = TreasuryKey::from_hex("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80", "t").unwrap();
+        let key =
+            TreasuryKey::from_hex("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80", "t").unwrap();
         assert!(Chain::new("http://127.0.0.1:8545", Address::ZERO, key.clone()).is_ok());
         let https = Chain::new("https://rpc.example", Address::ZERO, key.clone()).unwrap_err();
         assert!(https.contains("only http://"), "{https}");
