@@ -7,6 +7,8 @@
 //! - [`client`]: [`CoordinatorClient`]: timeouts, retries with jittered backoff, typed errors.
 //! - [`outbox`]: [`Outbox`]: results written to disk before the first submit attempt.
 //! - [`jobs`]: [`NetworkJobs`]: registers, leases, submits, drains the outbox.
+//! - [`withdraw`]: [`withdraw()`](withdraw::withdraw): checks, signs (EIP-712) and
+//!   submits a withdrawal of earnings to an on-chain address.
 //!
 //! The library never embeds a coordinator; the node binary does (feature
 //! `embedded-network`).
@@ -15,8 +17,10 @@ pub mod client;
 pub mod jobs;
 pub mod outbox;
 pub mod signer;
+pub mod withdraw;
 
 pub use client::{ClientError, CoordinatorClient, RetryPolicy};
 pub use jobs::{FlushReport, NetworkJobs, NetworkJobsError};
 pub use outbox::{Outbox, OutboxError, PendingResult};
 pub use signer::{RequestSigner, SignerError};
+pub use withdraw::{WithdrawError, WithdrawalSigner, withdraw};
