@@ -15,6 +15,8 @@ import {
   energyUnit,
   numberAxisLabels,
   timeAxisLabels,
+  timeAxisRange,
+  niceCeil,
   shortHex,
   tokenDecimals,
 } from "./format";
@@ -114,6 +116,20 @@ describe("formatters", () => {
     expect(timeAxisLabels([midnight], 60, "en-US")).toEqual(["00:00"]);
     // A tick step of whole minutes but splits off the minute still shows seconds.
     expect(timeAxisLabels([m0 + 30, m0 + 90], 60, "en-US")).toEqual(["09:05:30", "09:06:30"]);
+  });
+  it("time axis range is at least 10 s wide, ending at the newest sample", () => {
+    expect(timeAxisRange(1000, 1000)).toEqual([990, 1000]);
+    expect(timeAxisRange(1000, 1000.4)).toEqual([990.4, 1000.4]);
+    expect(timeAxisRange(400, 1000)).toEqual([400, 1000]);
+    expect(timeAxisRange(null, 1000)).toEqual([990, 1000]);
+  });
+  it("round y-scale tops", () => {
+    expect(niceCeil(142.6)).toBe(150);
+    expect(niceCeil(69)).toBe(70);
+    expect(niceCeil(11.5)).toBe(15);
+    expect(niceCeil(50)).toBe(50);
+    expect(niceCeil(0.0049)).toBe(0.005);
+    expect(niceCeil(0)).toBe(0);
   });
   it("time axis labels never repeat", () => {
     const m0 = new Date(2026, 10, 24, 9, 5, 0).getTime() / 1000;

@@ -156,6 +156,26 @@ export function timeAxisLabels(splits: number[], incr: number, locale: string): 
 /** Minimum pixels between time-axis ticks: room for "00:00:00" plus a gap. */
 export const TIME_AXIS_SPACE = 80;
 
+/**
+ * The x range (seconds) of a time chart: the data's own, but at least `minSpan` seconds wide,
+ * ending at the newest sample, so one sample or a sub-second span still gets a sane axis.
+ */
+export function timeAxisRange(min: number | null, max: number | null, minSpan = 10): [number, number] {
+  const hi = max ?? min ?? Date.now() / 1000;
+  const lo = min ?? hi;
+  return hi - lo < minSpan ? [hi - minSpan, hi] : [lo, hi];
+}
+
+/**
+ * A round top for a chart's y scale: `v` rounded up to a multiple of half its power of ten
+ * (142.6 → 150, 69 → 70, 11.5 → 15, 0.0049 → 0.005), so the top gridline gets a label.
+ */
+export function niceCeil(v: number): number {
+  if (!Number.isFinite(v) || v <= 0) return 0;
+  const half = 10 ** Math.floor(Math.log10(v)) / 2;
+  return Number((Math.ceil(v / half - 1e-9) * half).toPrecision(12));
+}
+
 /** Tick steps (seconds) a time axis may use: round seconds, minutes and hours. */
 export const TIME_AXIS_INCRS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400];
 
