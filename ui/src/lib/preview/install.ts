@@ -7,8 +7,8 @@
 // so production builds (`npm run build`) do not contain it, and no test uses it. Query
 // parameters pick a scenario: `?onboarding`, `?state=paused|throttled|waiting|error`,
 // `?lang=de`, `?nowallet`, `?unconfirmed` (a wallet whose backup is not confirmed), `?empty`
-// (no history/samples), `?fresh` (a first run: a few seconds of samples, a few Wh today and
-// tiny earnings, nothing on earlier days).
+// (no history/samples), `?fresh` or `?fresh=N` (a first run: N seconds of samples, 7 if not
+// given, a few Wh today and tiny earnings, nothing on earlier days), `?frozen` (no live ticks).
 import { mockIPC } from "@tauri-apps/api/mocks";
 import { emit } from "@tauri-apps/api/event";
 import type {
@@ -158,7 +158,7 @@ export function install(): void {
     };
   }
   if (!q.has("empty")) {
-    const n = q.has("fresh") ? 7 : 600;
+    const n = q.has("fresh") ? Math.min(600, Number(q.get("fresh")) || 7) : 600;
     for (let i = 600 - n; i < 600; i++) samples.push(makeSample(now - (600 - i) * 1000, i));
   }
   let tick = samples.length;
