@@ -46,8 +46,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         .events(collect_events![NodeEvent, BenchProgress, BalanceChanged, WithdrawalChanged, StatusChanged])
         // Timestamps and byte counts are u64 in Rust; all stay far below 2^53.
         .dangerously_cast_bigints_to_number()
-        // One type per shape (the UI only reads what Rust serialises, and sends Settings back).
-        .disable_serde_phases()
+        // f64 as `number`: the core never sends NaN or infinities (they would arrive as null).
+        .semantic_types(specta_typescript::semantic::Configuration::empty().enable_lossless_floats())
 }
 
 #[cfg(test)]
@@ -63,7 +63,7 @@ mod tests {
     fn bindings_export_every_command_and_are_current() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bindings.ts");
-        specta_builder().export(specta_typescript::Typescript::default(), &path).unwrap();
+        crate::write_bindings(&specta_builder(), &path).unwrap();
         let ts = std::fs::read_to_string(&path).unwrap();
         let contract = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/app-ipc.md")).unwrap();
         let commands: Vec<&str> = contract
