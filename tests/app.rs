@@ -26,6 +26,7 @@ const TESTS: &[Test] = &[
     ("pause_pause_for_and_resume_follow_the_node", pause_pause_for_and_resume_follow_the_node),
     ("bad_settings_are_refused_by_key_and_nothing_is_saved", bad_settings_are_refused_by_key_and_nothing_is_saved),
     ("restart_keeps_settings_wallet_and_earnings", restart_keeps_settings_wallet_and_earnings),
+    ("earnings_today_count_every_job_past_the_latest_20", earnings_today_count_every_job_past_the_latest_20),
     ("hardware_and_benchmark_on_the_real_gpu", hardware_and_benchmark_on_the_real_gpu),
     ("withdrawals_say_they_are_not_available_yet", withdrawals_say_they_are_not_available_yet),
     ("a_locked_keyring_is_reported_and_the_app_keeps_running", a_locked_keyring_is_reported_and_the_app_keeps_running),
@@ -238,6 +239,27 @@ fn restart_keeps_settings_wallet_and_earnings(ctx: &Ctx) {
         let as_f = |s: &str| s.parse::<f64>().unwrap();
         assert!(as_f(&now) >= as_f(&earned), "{now} < {earned}: earnings lost");
         again.shutdown().await;
+    });
+}
+
+fn earnings_today_count_every_job_past_the_latest_20(ctx: &Ctx) {
+    ctx.runtime.block_on(async {
+        let core = core_at(ctx.data.path());
+        core.start().await;
+        // The coordinator lists only the latest 20 jobs; the app must count them all.
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let mut balance = core.balance().await.unwrap();
+        while balance.jobs_verified <= 25 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            balance = core.balance().await.unwrap();
+        }
+        core.shutdown().await;
+        let balance = core.balance().await.unwrap();
+        assert!(balance.jobs_verified > 25, "{balance:?}");
+        assert_eq!(balance.today_earned, balance.total_earned, "every job of this test ran today: {balance:?}");
+        let energy = core.energy(2).await.unwrap();
+        assert_eq!(energy.today.earned, balance.total_earned);
+        assert_eq!(energy.jobs_done, balance.jobs_verified + balance.jobs_rejected);
     });
 }
 
