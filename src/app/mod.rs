@@ -823,6 +823,8 @@ impl AppCore {
         if old == settings {
             return Ok(settings);
         }
+        // The shell follows (the tray's language, for one).
+        self.publish(AppEvent::Status(self.status()));
         // Only what the node uses restarts it (language and autostart are the shell's).
         let node_relevant = |s: &Settings| Settings { language: None, autostart: false, ..s.clone() };
         if node_relevant(&old) != node_relevant(&settings) {
