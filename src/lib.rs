@@ -14,8 +14,10 @@
 //! - [`wallet`]: the owner's key in the OS keyring; create/import/backup; EIP-191/712 signing.
 //! - [`network`]: the coordinator client, [`network::NetworkJobs`], the results outbox, and
 //!   [`network::withdraw()`] (withdrawing earnings on chain).
+//! - [`app`]: the desktop app without its window: node lifecycle, status, wallet, settings.
 //! - `src/bin/idlewatt-node.rs`: the headless node's command line.
 
+pub mod app;
 pub mod bench;
 pub mod compute;
 pub mod config;

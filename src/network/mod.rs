@@ -7,6 +7,7 @@
 //! - [`client`]: [`CoordinatorClient`]: timeouts, retries with jittered backoff, typed errors.
 //! - [`outbox`]: [`Outbox`]: results written to disk before the first submit attempt.
 //! - [`jobs`]: [`NetworkJobs`]: registers, leases, submits, drains the outbox.
+//! - [`for_wallet`]: the `NetworkJobs` of the owner's keyring wallet (node binary and app).
 //! - [`withdraw`]: [`withdraw()`](withdraw::withdraw): checks, signs (EIP-712) and
 //!   submits a withdrawal of earnings to an on-chain address.
 //!
@@ -14,12 +15,14 @@
 //! `embedded-network`).
 
 pub mod client;
+pub mod for_wallet;
 pub mod jobs;
 pub mod outbox;
 pub mod signer;
 pub mod withdraw;
 
 pub use client::{ClientError, CoordinatorClient, RetryPolicy};
+pub use for_wallet::{ForWalletError, hardware_summary, jobs_for_wallet};
 pub use jobs::{FlushReport, NetworkJobs, NetworkJobsError};
 pub use outbox::{Outbox, OutboxError, PendingResult};
 pub use signer::{RequestSigner, SignerError};
