@@ -13,8 +13,10 @@
 //! - [`config`]: the owner's settings (`settings.json`), versioned and validated.
 //! - [`wallet`]: the owner's key in the OS keyring; create/import/backup; EIP-191/712 signing.
 //! - [`network`]: the coordinator client, [`network::NetworkJobs`] and the results outbox.
+//! - [`app`]: the desktop app without its window: node lifecycle, status, wallet, settings.
 //! - `src/bin/idlewatt-node.rs`: the headless node's command line.
 
+pub mod app;
 pub mod bench;
 pub mod compute;
 pub mod config;

@@ -261,11 +261,9 @@ async fn job_source(
     config: &NodeConfig,
     job_size: u32,
 ) -> anyhow::Result<(Box<dyn idlewatt::node::JobSource>, Option<Box<dyn std::any::Any>>)> {
-    use idlewatt::network::NetworkJobs;
-    use idlewatt_protocol::wire::{HardwareSummary, NodeLimits};
     let wallet = idlewatt::wallet::Wallet::new(&config.data);
-    let signer = match wallet.info() {
-        Ok(Some(_)) => wallet.signer()?,
+    match wallet.info() {
+        Ok(Some(_)) => {}
         Ok(None) | Err(_) => {
             eprintln!(
                 "idlewatt-node: no wallet yet, so nothing can be earned: computing local benchmark jobs. Create one with `idlewatt-node wallet create`."
@@ -283,20 +281,7 @@ async fn job_source(
         #[cfg(not(feature = "embedded-network"))]
         None => anyhow::bail!("no coordinator configured and this build has no embedded local network"),
     };
-    // What the node knows of its GPU without opening it (cached when it last computed).
-    let gpu: Option<idlewatt::compute::GpuProfile> =
-        std::fs::read(config.data.join("gpu-profile.json")).ok().and_then(|b| serde_json::from_slice(&b).ok());
-    let max_buffer_bytes = gpu.as_ref().map_or(128 << 20, |g| g.limits.max_storage_buffer_binding_size);
-    let hardware = HardwareSummary {
-        adapter: gpu.as_ref().map_or_else(|| "unknown".into(), |g| g.name.clone()),
-        backend: gpu.as_ref().map_or_else(|| "unknown".into(), |g| g.backend.clone()),
-        device_type: gpu.as_ref().map_or_else(|| "unknown".into(), |g| g.device_type.clone()),
-        max_buffer_bytes,
-        benchmark_gflops: 1.0,
-    };
-    let limits = NodeLimits { max_dim: job_size, max_buffer_bytes };
-    tracing::info!(%url, address = %signer.address(), "earning on the network");
-    let jobs = NetworkJobs::new(&url, std::sync::Arc::new(signer), &config.data, hardware, limits)?;
+    let jobs = idlewatt::network::jobs_for_wallet(&url, &wallet, &config.data, job_size)?;
     Ok((Box::new(jobs), handle))
 }
 

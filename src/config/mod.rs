@@ -1,4 +1,5 @@
-//! The owner's settings: `settings.json` in the data folder, versioned (`version: 1`),
+//! The owner's settings: `settings.json` in the data folder, versioned (`version: 2`;
+//! a version-1 file loads as version 2 with the new keys at their defaults),
 //! every key optional (a missing key takes its default, so an older file keeps working),
 //! validated on load (a bad value is an error naming the key and the allowed range). A
 //! file that is not JSON at all is renamed to `settings.json.corrupt-<timestamp>` and
@@ -18,13 +19,15 @@ use crate::paths::DataDirs;
 
 /// The settings file's name in the data folder.
 pub const FILE_NAME: &str = "settings.json";
-/// The version this build reads and writes.
-pub const VERSION: u32 = 1;
+/// The version this build writes; it reads this one and every older one.
+/// 2 added `language` and `autostart` (the desktop app's settings).
+pub const VERSION: u32 = 2;
 /// Default power cap as a share of the GPU's rated power.
 pub const DEFAULT_CAP_SHARE: f64 = 0.8;
 
 /// When Idlewatt may compute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "lowercase")]
 pub enum RunMode {
     /// Only while the owner is away (idle for `idle_after_min`).
@@ -34,8 +37,20 @@ pub enum RunMode {
     Always,
 }
 
+/// The language of the app's interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    /// English.
+    En,
+    /// German.
+    De,
+}
+
 /// Everything the owner can set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// File format version.
@@ -64,6 +79,10 @@ pub struct Settings {
     pub schedule: Option<Schedule>,
     /// The coordinator; `None` = the embedded local network.
     pub coordinator_url: Option<String>,
+    /// The interface language; `None` = follow the operating system.
+    pub language: Option<Language>,
+    /// Start the desktop app at login (off until the owner turns it on).
+    pub autostart: bool,
 }
 
 impl Default for Settings {
@@ -82,6 +101,8 @@ impl Default for Settings {
             allow_software_adapter: false,
             schedule: None,
             coordinator_url: None,
+            language: None,
+            autostart: false,
         }
     }
 }
@@ -254,10 +275,15 @@ impl Settings {
         {
             return Err(ConfigError::FutureVersion { path: path.to_owned(), found });
         }
-        let settings: Self = match serde_json::from_value(value.clone()) {
+        let mut settings: Self = match serde_json::from_value(value.clone()) {
             Ok(s) => s,
             Err(e) => return Err(Self::bad_key(path, &value, e)),
         };
+        // Older versions only lack keys, which take their defaults: migrate in memory
+        // (the file is rewritten at the next save).
+        if (1..VERSION).contains(&settings.version) {
+            settings.version = VERSION;
+        }
         settings.validate()?;
         Ok(settings)
     }

@@ -13,7 +13,7 @@ fn missing_file_and_missing_keys_give_the_defaults() {
     let (_tmp, dirs) = dirs();
     let s = Settings::load(&dirs).unwrap();
     assert_eq!(s, Settings::default());
-    assert_eq!((s.version, s.idle_after_min, s.pause_on_battery, s.max_temp_c), (1, 5, true, 80.0));
+    assert_eq!((s.version, s.idle_after_min, s.pause_on_battery, s.max_temp_c), (2, 5, true, 80.0));
     assert_eq!(
         (s.run_mode, s.allow_software_adapter, s.schedule.clone(), s.max_watts),
         (RunMode::Idle, false, None, None)
@@ -27,6 +27,10 @@ fn missing_file_and_missing_keys_give_the_defaults() {
     let s = Settings::load(&dirs).unwrap();
     assert_eq!(s.max_temp_c, 70.0);
     assert_eq!(s.idle_after_min, 5);
+    assert_eq!((s.version, s.language, s.autostart), (2, None, false), "a version-1 file migrates to 2");
+    s.save(&dirs).unwrap();
+    let text = std::fs::read_to_string(Settings::path(&dirs)).unwrap();
+    assert!(text.contains("\"version\": 2") && text.contains("\"autostart\": false"), "{text}");
 }
 
 #[test]
@@ -100,9 +104,9 @@ fn corrupt_file_is_backed_up_and_reported() {
 #[test]
 fn future_version_is_reported_clearly() {
     let (_tmp, dirs) = dirs();
-    std::fs::write(Settings::path(&dirs), r#"{"version": 2, "new_thing": true}"#).unwrap();
+    std::fs::write(Settings::path(&dirs), r#"{"version": 3, "new_thing": true}"#).unwrap();
     let err = Settings::load(&dirs).unwrap_err();
-    assert!(matches!(err, ConfigError::FutureVersion { found: 2, .. }));
-    assert!(err.to_string().contains("settings version 2; this Idlewatt understands version 1"), "{err}");
+    assert!(matches!(err, ConfigError::FutureVersion { found: 3, .. }));
+    assert!(err.to_string().contains("settings version 3; this Idlewatt understands version 2"), "{err}");
     assert!(Settings::path(&dirs).exists(), "a newer file is never touched");
 }

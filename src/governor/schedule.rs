@@ -9,11 +9,27 @@ use serde::{Deserialize, Serialize};
 /// Minutes in a day.
 pub const DAY_MINUTES: u16 = 24 * 60;
 
+/// How a weekday is written in the settings file: chrono's three-letter English names.
+#[cfg(feature = "specta")]
+#[derive(specta::Type)]
+#[allow(dead_code)]
+enum WeekdayName {
+    Mon,
+    Tue,
+    Wed,
+    Thu,
+    Fri,
+    Sat,
+    Sun,
+}
+
 /// One allowed window.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Window {
     /// The days the window starts on; empty means every day.
     #[serde(default)]
+    #[cfg_attr(feature = "specta", specta(type = Vec<WeekdayName>))]
     pub days: Vec<Weekday>,
     /// Start, minutes after local midnight (0–1439).
     pub start_min: u16,
@@ -24,6 +40,7 @@ pub struct Window {
 
 /// Allowed windows; computing is allowed when any window contains the time.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Schedule {
     /// The windows.
     pub windows: Vec<Window>,

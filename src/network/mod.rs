@@ -7,16 +7,19 @@
 //! - [`client`]: [`CoordinatorClient`]: timeouts, retries with jittered backoff, typed errors.
 //! - [`outbox`]: [`Outbox`]: results written to disk before the first submit attempt.
 //! - [`jobs`]: [`NetworkJobs`]: registers, leases, submits, drains the outbox.
+//! - [`for_wallet`]: the `NetworkJobs` of the owner's keyring wallet (node binary and app).
 //!
 //! The library never embeds a coordinator; the node binary does (feature
 //! `embedded-network`).
 
 pub mod client;
+pub mod for_wallet;
 pub mod jobs;
 pub mod outbox;
 pub mod signer;
 
 pub use client::{ClientError, CoordinatorClient, RetryPolicy};
+pub use for_wallet::{ForWalletError, hardware_summary, jobs_for_wallet};
 pub use jobs::{FlushReport, NetworkJobs, NetworkJobsError};
 pub use outbox::{Outbox, OutboxError, PendingResult};
 pub use signer::{RequestSigner, SignerError};

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 /// The node's states (DESIGN §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum NodeState {
     /// Owner present (or not away long enough): not computing.
@@ -26,6 +27,7 @@ pub enum NodeState {
 
 /// Why the node is in its state.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Reason {
     /// Just started.
@@ -83,6 +85,7 @@ pub enum Reason {
 /// The once-a-second reading: what the GPU draws and how hot it is (each value says
 /// whether it was measured or estimated), the duty cycle, and today's energy.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Sample {
     /// GPU power, W.
     pub gpu_watts: crate::sensors::Measurement,
@@ -108,6 +111,7 @@ pub struct Sample {
 
 /// One event.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum EventKind {
     /// The state changed.
@@ -147,6 +151,7 @@ pub enum EventKind {
 
 /// An event with its time (Unix ms).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Event {
     /// Unix time, ms.
     pub ts_ms: u64,

@@ -25,6 +25,7 @@ pub use rated::{GpuHint, Rated};
 
 /// The instrument behind a measured value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "lowercase")]
 pub enum Via {
     /// NVIDIA Management Library.
@@ -48,6 +49,7 @@ impl Via {
 
 /// Whether a value was measured or estimated, and how.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Source {
     /// Read from an instrument.
@@ -71,6 +73,7 @@ impl Source {
 
 /// One value with its source.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Measurement {
     /// Watts or °C.
     pub value: f64,

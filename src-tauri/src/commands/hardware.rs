@@ -1,0 +1,25 @@
+//! The hardware check: GPU and sensors, the benchmark, the network.
+
+use idlewatt::app::{AppCore, AppError, BenchSummary, Hardware, NetworkInfo};
+use tauri::State;
+
+/// GPU, host and sensors.
+#[tauri::command]
+#[specta::specta]
+pub async fn get_hardware(core: State<'_, AppCore>) -> Result<Hardware, AppError> {
+    core.hardware().await
+}
+
+/// A short benchmark (emits `bench_progress`) and the earnings estimate.
+#[tauri::command]
+#[specta::specta]
+pub async fn run_benchmark(core: State<'_, AppCore>) -> Result<BenchSummary, AppError> {
+    core.run_benchmark().await
+}
+
+/// The network and whether it answers.
+#[tauri::command]
+#[specta::specta]
+pub async fn get_network(core: State<'_, AppCore>) -> Result<NetworkInfo, AppError> {
+    core.network().await
+}

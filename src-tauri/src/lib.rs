@@ -1,0 +1,96 @@
+//! The Idlewatt desktop app: a thin Tauri shell over the core's [`idlewatt::app::AppCore`]
+//! (DESIGN §1, §9). This file only builds the app; each concern has its own module:
+//!
+//! - [`commands`]: the UI's commands, one file per area, registered with `tauri-specta`;
+//! - `events`: core events → Tauri events, tray updates, notifications;
+//! - `tray`, `window`, `notify`, `autostart`, `logs`, `about`, `shutdown`: what their names say;
+//! - `network`: the embedded local network (the coordinator in-process).
+//!
+//! Environment (tests, development): `IDLEWATT_DATA_DIR`, `IDLEWATT_ALLOW_SOFTWARE=1`,
+//! `IDLEWATT_IDLE_AFTER_S`, `IDLEWATT_JOB_SIZE`, `IDLEWATT_STALL_AFTER_S`, `IDLEWATT_LOG`;
+//! Tauri's own folders follow `XDG_DATA_HOME`/`XDG_CONFIG_HOME`. See docs/app-ipc.md.
+
+mod about;
+mod autostart;
+pub mod commands;
+mod events;
+mod logs;
+mod network;
+mod notify;
+mod shutdown;
+mod tray;
+mod window;
+
+use idlewatt::app::{AppCore, Overrides};
+use idlewatt::paths::DataDirs;
+use idlewatt::wallet::Wallet;
+use tauri::{Manager, RunEvent};
+
+/// Why the app could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The data folder cannot be used.
+    #[error(transparent)]
+    Data(#[from] idlewatt::paths::PathsError),
+    /// Tauri failed to build or run the app.
+    #[error(transparent)]
+    Tauri(#[from] tauri::Error),
+}
+
+/// Holds the log writer's guard for the app's life.
+struct Logs(#[allow(dead_code)] std::sync::Mutex<Option<logs::LogGuard>>);
+
+/// Where debug builds write the typed bindings for the UI.
+pub const BINDINGS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/src/bindings.ts");
+
+/// Writes `ui/src/bindings.ts` (when `ui/src` exists).
+pub fn export_bindings(builder: &tauri_specta::Builder<tauri::Wry>) -> Result<bool, String> {
+    let path = std::path::Path::new(BINDINGS);
+    if !path.parent().is_some_and(std::path::Path::is_dir) {
+        return Ok(false);
+    }
+    builder.export(specta_typescript::Typescript::default(), path).map_err(|e| e.to_string())?;
+    Ok(true)
+}
+
+/// Builds and runs the app until it quits.
+pub fn run() -> Result<(), StartError> {
+    let specta = commands::specta_builder();
+    #[cfg(debug_assertions)]
+    if let Err(e) = export_bindings(&specta) {
+        eprintln!("idlewatt-app: could not export the UI bindings: {e}");
+    }
+    let data = DataDirs::from_env()?;
+    let core = AppCore::new(data.clone(), Wallet::new(&data), network::launcher(), Overrides::from_env());
+    let app = tauri::Builder::default()
+        // First: a second launch only focuses the first one's window.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| window::show(app)))
+        .plugin(tauri_plugin_autostart::init(tauri_plugin_autostart::MacosLauncher::LaunchAgent, None))
+        .plugin(tauri_plugin_opener::init())
+        .manage(core.clone())
+        .manage(shutdown::Quit::default())
+        .invoke_handler(specta.invoke_handler())
+        .on_window_event(window::on_event)
+        .setup(move |app| {
+            specta.mount_events(app);
+            let guard = logs::init(&app.path().app_log_dir()?)
+                .inspect_err(|e| eprintln!("idlewatt-app: logging to a file is off: {e}"))
+                .ok();
+            app.manage(Logs(std::sync::Mutex::new(guard)));
+            tracing::info!(version = %app.package_info().version, data = %core.data().root().display(), "Idlewatt starting");
+            tray::create(app.handle())?;
+            autostart::sync_at_start(app.handle(), &core);
+            shutdown::on_signals(app.handle().clone());
+            tauri::async_runtime::spawn(events::pump(app.handle().clone(), core.clone()));
+            let core = core.clone();
+            tauri::async_runtime::spawn(async move { core.start().await });
+            Ok(())
+        })
+        .build(tauri::generate_context!())?;
+    app.run(|app, event| {
+        if let RunEvent::ExitRequested { api, code, .. } = &event {
+            shutdown::on_exit_requested(app, api, *code);
+        }
+    });
+    Ok(())
+}

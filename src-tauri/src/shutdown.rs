@@ -1,0 +1,58 @@
+//! Quitting: Quit in the tray (or SIGTERM/Ctrl-C) asks the app to exit; the exit is held
+//! back until the node has stopped the GPU and kept its job, and the local network has
+//! closed its database (clash-verge's `prevent_exit` pattern).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use idlewatt::app::AppCore;
+use tauri::{AppHandle, ExitRequestApi, Manager};
+
+/// Where the shutdown stands.
+#[derive(Debug, Default)]
+pub struct Quit {
+    started: AtomicBool,
+    done: AtomicBool,
+}
+
+/// On `RunEvent::ExitRequested`: hold the exit, shut the core down, exit again.
+pub fn on_exit_requested(app: &AppHandle, api: &ExitRequestApi, code: Option<i32>) {
+    let quit = app.state::<Quit>();
+    if quit.done.load(Ordering::SeqCst) {
+        return;
+    }
+    api.prevent_exit();
+    if quit.started.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    tracing::info!("quitting: stopping the node");
+    let app = app.clone();
+    let core = app.state::<AppCore>().inner().clone();
+    tauri::async_runtime::spawn(async move {
+        core.shutdown().await;
+        tracing::info!("node stopped; exiting");
+        app.state::<Quit>().done.store(true, Ordering::SeqCst);
+        app.exit(code.unwrap_or(0));
+    });
+}
+
+/// SIGTERM or Ctrl-C quit like the tray's Quit.
+pub fn on_signals(app: AppHandle) {
+    tauri::async_runtime::spawn(async move {
+        #[cfg(unix)]
+        {
+            let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) else {
+                return;
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        tracing::info!("signal received");
+        app.exit(0);
+    });
+}

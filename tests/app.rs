@@ -1,0 +1,336 @@
+//! The desktop app's core ([`idlewatt::app::AppCore`]) headless, against real parts: the
+//! GPU (lavapipe here), a private gnome-keyring on its own D-Bus (`util::keyring`), and
+//! the real coordinator started in-process on 127.0.0.1:0 as the app's local network.
+//! `harness = false` for the same reason as tests/wallet.rs: the keyring's bus address
+//! must be in the environment before any thread exists. Tests run in sequence; the last
+//! one locks the keyring for good.
+
+mod util;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use idlewatt::app::{AppCore, AppEvent, AppState, ErrorKind, Launcher, LocalNetwork, NoticeKind, Overrides};
+use idlewatt::config::{RunMode, Settings};
+use idlewatt::node::EventKind;
+use idlewatt::paths::DataDirs;
+use idlewatt::wallet::Wallet;
+use tokio::sync::broadcast;
+
+type Test = (&'static str, fn(&Ctx));
+
+const TESTS: &[Test] = &[
+    ("onboarding_creates_a_wallet_and_earning_starts", onboarding_creates_a_wallet_and_earning_starts),
+    ("pause_pause_for_and_resume_follow_the_node", pause_pause_for_and_resume_follow_the_node),
+    ("bad_settings_are_refused_by_key_and_nothing_is_saved", bad_settings_are_refused_by_key_and_nothing_is_saved),
+    ("restart_keeps_settings_wallet_and_earnings", restart_keeps_settings_wallet_and_earnings),
+    ("hardware_and_benchmark_on_the_real_gpu", hardware_and_benchmark_on_the_real_gpu),
+    ("withdrawals_say_they_are_not_available_yet", withdrawals_say_they_are_not_available_yet),
+    ("a_locked_keyring_is_reported_and_the_app_keeps_running", a_locked_keyring_is_reported_and_the_app_keeps_running),
+];
+
+struct Ctx {
+    keyring: util::keyring::KeyringSession,
+    runtime: tokio::runtime::Runtime,
+    /// One data folder shared by the tests that follow each other (onboard → restart).
+    data: tempfile::TempDir,
+}
+
+#[derive(Debug)]
+struct Embedded(idlewatt_coordinator::Handle);
+
+impl LocalNetwork for Embedded {
+    fn url(&self) -> String {
+        self.0.url()
+    }
+    fn stop(self: Box<Self>) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+        Box::pin(async move {
+            self.0.shutdown().await.expect("coordinator stops cleanly");
+        })
+    }
+}
+
+/// The real coordinator, its database in the data folder, as the app embeds it.
+fn launcher() -> Launcher {
+    Arc::new(|data: DataDirs| {
+        Box::pin(async move {
+            let config = idlewatt_coordinator::Config {
+                database: data.join("network.sqlite").to_string_lossy().into_owned(),
+                ..idlewatt_coordinator::Config::default()
+            };
+            let handle = idlewatt_coordinator::start(config).await.map_err(|e| e.to_string())?;
+            Ok(Box::new(Embedded(handle)) as Box<dyn LocalNetwork>)
+        })
+    })
+}
+
+/// Small jobs so lavapipe finishes them in milliseconds.
+fn overrides() -> Overrides {
+    Overrides { idle_after: Some(Duration::from_secs(1)), max_job_dim: 128, ..Overrides::default() }
+}
+
+fn core_at(dir: &std::path::Path) -> AppCore {
+    let data = DataDirs::at(dir).unwrap();
+    AppCore::new(data.clone(), Wallet::new(&data), launcher(), overrides())
+}
+
+/// Waits for an event matching `pred` (or the deadline).
+async fn wait_for(rx: &mut broadcast::Receiver<AppEvent>, secs: u64, pred: impl Fn(&AppEvent) -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Err(_) => return false,
+            Ok(Ok(e)) if pred(&e) => return true,
+            Ok(Ok(_)) | Ok(Err(broadcast::error::RecvError::Lagged(_))) => {}
+            Ok(Err(broadcast::error::RecvError::Closed)) => return false,
+        }
+    }
+}
+
+/// Polls `status()` until `pred` holds (or the deadline).
+async fn status_becomes(core: &AppCore, secs: u64, pred: impl Fn(AppState) -> bool) -> AppState {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let s = core.status().state;
+        if pred(s) || Instant::now() > deadline {
+            return s;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn onboarding_creates_a_wallet_and_earning_starts(ctx: &Ctx) {
+    ctx.runtime.block_on(async {
+        let core = core_at(ctx.data.path());
+        let mut events = core.subscribe();
+        assert_eq!(core.status().state, AppState::Setup);
+        assert!(!core.status().onboarded);
+        let e = core.finish_onboarding().await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::NoWallet, "{e:?}");
+
+        // Servers-style settings: compute whenever allowed, on lavapipe.
+        let settings = Settings { run_mode: RunMode::Always, allow_software_adapter: true, ..core.settings() };
+        core.save_settings(settings).await.unwrap();
+
+        let created = core.wallet_create(12).await.unwrap();
+        assert_eq!(created.phrase.len(), 12);
+        assert!(created.address.starts_with("0x") && created.address.len() == 42);
+        assert!(core.wallet_create(12).await.is_err(), "an existing wallet is never replaced by create");
+        let positions = core.wallet_backup_challenge().await.unwrap();
+        assert_eq!(positions.len(), 3);
+        let wrong = vec!["zoo".to_owned(); 3];
+        let e = core.wallet_confirm_backup(wrong).await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Wallet, "{e:?}");
+        assert!(!e.message.contains(&created.phrase[0]), "no word of the phrase in an error");
+        let positions = core.wallet_backup_challenge().await.unwrap();
+        let answers = positions.iter().map(|&p| created.phrase[p as usize - 1].clone()).collect();
+        let info = core.wallet_confirm_backup(answers).await.unwrap();
+        assert!(info.backed_up);
+        assert_eq!(info.address, created.address);
+
+        let status = core.finish_onboarding().await.unwrap();
+        assert!(status.onboarded && status.network.embedded);
+        assert!(status.network.url.as_deref().is_some_and(|u| u.starts_with("http://127.0.0.1:")), "{status:?}");
+
+        let computing = wait_for(
+            &mut events,
+            60,
+            |e| matches!(e, AppEvent::Node(n) if matches!(n.kind, EventKind::JobDone { .. })),
+        )
+        .await;
+        assert!(computing, "a job finished on the local network within 60 s");
+        assert!(
+            wait_for(&mut events, 30, |e| matches!(e, AppEvent::Balance(b) if b.total_earned != "0")).await,
+            "balance_changed with earnings"
+        );
+        let balance = core.balance().await.unwrap();
+        assert!(balance.devnet && balance.jobs_verified >= 1, "{balance:?}");
+        assert_ne!(balance.today_earned, "0", "{balance:?}");
+        assert!(!core.recent_samples().is_empty(), "samples are kept for the chart");
+        let energy = core.energy(7).await.unwrap();
+        assert_eq!(energy.days.len(), 7);
+        assert_eq!(energy.today.date, chrono::Local::now().format("%Y-%m-%d").to_string());
+        assert!(energy.today.wh > 0.0 && energy.jobs_done >= 1, "{energy:?}");
+        assert_ne!(energy.today.earned, "0");
+        core.shutdown().await;
+    });
+}
+
+fn pause_pause_for_and_resume_follow_the_node(ctx: &Ctx) {
+    ctx.runtime.block_on(async {
+        let core = core_at(ctx.data.path());
+        core.start().await;
+        let active = |s| matches!(s, AppState::Computing | AppState::Waiting | AppState::Throttled);
+        assert!(active(status_becomes(&core, 30, active).await));
+        let s = core.pause(None).await;
+        assert_eq!(s.paused_until_ms, None);
+        assert_eq!(status_becomes(&core, 10, |s| s == AppState::Paused).await, AppState::Paused);
+        assert_eq!(
+            core.status().reason.map(|r| serde_json::to_value(r).unwrap()["kind"].clone()),
+            Some("user_paused".into())
+        );
+        let s = core.pause(Some(60)).await;
+        let until = s.paused_until_ms.expect("a timed pause has an end");
+        let in_an_hour = chrono::Utc::now().timestamp_millis() + 3_600_000;
+        assert!((until - in_an_hour).abs() < 10_000, "{until} vs {in_an_hour}");
+        let s = core.resume().await;
+        assert_eq!(s.paused_until_ms, None);
+        assert!(active(status_becomes(&core, 10, active).await), "running again after resume");
+        core.shutdown().await;
+    });
+}
+
+fn bad_settings_are_refused_by_key_and_nothing_is_saved(ctx: &Ctx) {
+    ctx.runtime.block_on(async {
+        let core = core_at(ctx.data.path());
+        let path = Settings::path(core.data());
+        let before = std::fs::read_to_string(&path).unwrap();
+        for (bad, key) in [
+            (Settings { max_temp_c: 120.0, ..core.settings() }, "max_temp_c"),
+            (Settings { idle_after_min: 0, ..core.settings() }, "idle_after_min"),
+            (Settings { currency: "euro".into(), ..core.settings() }, "currency"),
+            (Settings { coordinator_url: Some("ftp://x".into()), ..core.settings() }, "coordinator_url"),
+        ] {
+            let e = core.save_settings(bad).await.unwrap_err();
+            assert_eq!((e.kind, e.key.as_deref()), (ErrorKind::InvalidSetting, Some(key)), "{e:?}");
+            assert!(e.message.ends_with('.') && e.message.len() > 10, "{e:?}");
+        }
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), before, "a refused value is not saved");
+        assert_eq!(core.settings().max_temp_c, 80.0);
+    });
+}
+
+fn restart_keeps_settings_wallet_and_earnings(ctx: &Ctx) {
+    ctx.runtime.block_on(async {
+        let core = core_at(ctx.data.path());
+        core.start().await;
+        let address = core.wallet_info().await.unwrap().expect("wallet").address;
+        let earned = core.balance().await.unwrap().total_earned;
+        let settings = Settings { max_temp_c: 70.0, language: Some(idlewatt::config::Language::De), ..core.settings() };
+        core.save_settings(settings.clone()).await.unwrap();
+        // A setting change restarts the node, which computes again.
+        let mut events = core.subscribe();
+        assert!(
+            wait_for(
+                &mut events,
+                60,
+                |e| matches!(e, AppEvent::Node(n) if matches!(n.kind, EventKind::JobDone { .. }))
+            )
+            .await
+        );
+        // Killed without a shutdown (the process dies): drop it without stopping.
+        drop(core);
+        let again = core_at(ctx.data.path());
+        assert!(again.onboarded());
+        assert_eq!(again.settings(), settings);
+        assert_eq!(again.wallet_info().await.unwrap().map(|w| w.address), Some(address));
+        again.start().await;
+        let now = again.balance().await.unwrap().total_earned;
+        let as_f = |s: &str| s.parse::<f64>().unwrap();
+        assert!(as_f(&now) >= as_f(&earned), "{now} < {earned}: earnings lost");
+        again.shutdown().await;
+    });
+}
+
+fn hardware_and_benchmark_on_the_real_gpu(ctx: &Ctx) {
+    ctx.runtime.block_on(async {
+        let core = core_at(ctx.data.path());
+        let hw = core.hardware().await.unwrap();
+        let gpu = hw.gpu.expect("a GPU (lavapipe)");
+        assert!(gpu.software && gpu.name.contains("llvmpipe"), "{gpu:?}");
+        assert!(hw.usable, "software allowed in the settings");
+        assert!(hw.host.cores >= 1 && hw.host.ram_bytes > 0);
+        let power = hw.sensors.iter().find(|s| s.name == "GPU power").expect("GPU power sensor");
+        assert!(!power.measured && power.what.starts_with("estimated"), "{power:?}");
+        let mut events = core.subscribe();
+        let bench = core.run_benchmark().await.unwrap();
+        assert!(bench.gflops > 0.0 && bench.max_rel_err < 1e-3, "{bench:?}");
+        assert!(bench.est_tokens_per_hour.as_deref().is_some_and(|t| t != "0"), "{bench:?}");
+        let mut fractions = Vec::new();
+        while let Ok(e) = events.try_recv() {
+            if let AppEvent::BenchProgress(f) = e {
+                fractions.push(f);
+            }
+        }
+        assert!(fractions.len() >= 2 && fractions.last() == Some(&1.0), "{fractions:?}");
+        let network = core.network().await.unwrap();
+        assert!(network.reachable && network.embedded, "{network:?}");
+        core.shutdown().await;
+    });
+}
+
+fn withdrawals_say_they_are_not_available_yet(ctx: &Ctx) {
+    ctx.runtime.block_on(async {
+        let core = core_at(ctx.data.path());
+        let e = core.withdraw("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "1").await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Network);
+        assert!(e.message.contains("not available yet"), "{e:?}");
+        let e = core.withdraw("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD", "1").await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidInput, "a bad checksum is caught first: {e:?}");
+        assert!(core.validate_address("0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed").ok);
+    });
+}
+
+fn a_locked_keyring_is_reported_and_the_app_keeps_running(ctx: &Ctx) {
+    ctx.keyring.lock();
+    ctx.runtime.block_on(async {
+        let core = core_at(ctx.data.path());
+        let mut events = core.subscribe();
+        core.start().await;
+        let status = core.status();
+        assert_eq!(status.state, AppState::Error, "{status:?}");
+        let reason = serde_json::to_value(&status.reason).unwrap();
+        assert!(reason["message"].as_str().is_some_and(|m| m.contains("keyring")), "{reason}");
+        assert!(wait_for(&mut events, 1, |e| matches!(e, AppEvent::Notice(n) if n.kind == NoticeKind::Keyring)).await);
+        // Everything else still answers.
+        assert!(core.network().await.unwrap().reachable);
+        assert_eq!(core.settings().max_temp_c, 70.0);
+        core.shutdown().await;
+    });
+}
+
+fn main() -> ExitCode {
+    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    if std::env::args().any(|a| a == "--list") {
+        for (name, _) in TESTS {
+            println!("{name}: test");
+        }
+        return ExitCode::SUCCESS;
+    }
+    let keyring = util::keyring::KeyringSession::start();
+    #[allow(unsafe_code)]
+    // SAFETY: single-threaded here (the daemons are other processes): nothing reads the
+    // environment concurrently.
+    unsafe {
+        std::env::set_var("DBUS_SESSION_BUS_ADDRESS", keyring.bus_address());
+        std::env::set_var("IDLEWATT_ALLOW_SOFTWARE", "1");
+    }
+    util::init_tracing();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let ctx = Ctx { keyring, runtime, data: tempfile::tempdir().unwrap() };
+    let mut failed = Vec::new();
+    let selected: Vec<&Test> =
+        TESTS.iter().filter(|(n, _)| filter.as_ref().is_none_or(|f| n.contains(f.as_str()))).collect();
+    println!("\nrunning {} tests (real gnome-keyring, real coordinator, real GPU)", selected.len());
+    for (name, test) in selected {
+        let started = Instant::now();
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| test(&ctx)));
+        println!(
+            "test {name} ... {} ({:.1} s)",
+            if result.is_ok() { "ok" } else { "FAILED" },
+            started.elapsed().as_secs_f64()
+        );
+        if result.is_err() {
+            failed.push(*name);
+        }
+    }
+    drop(ctx);
+    if failed.is_empty() {
+        println!("\ntest result: ok. {passed} passed", passed = TESTS.len() - failed.len());
+        ExitCode::SUCCESS
+    } else {
+        println!("\ntest result: FAILED. failures: {failed:?}");
+        ExitCode::FAILURE
+    }
+}
