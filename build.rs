@@ -11,6 +11,8 @@ fn main() {
         fs::read_dir(&shaders).map(|dir| dir.filter_map(Result::ok).map(|e| e.path()).collect()).unwrap_or_default();
     entries.retain(|p| p.extension().is_some_and(|e| e == "wgsl"));
     entries.sort();
+    // An empty registry would build fine and fail only at run time: refuse it here.
+    assert!(!entries.is_empty(), "no shaders/*.wgsl found in {}", shaders.display());
 
     let mut out = String::from(
         "/// `(kernel name, WGSL source)` for every file in `shaders/`.\npub const SOURCES: &[(&str, &str)] = &[\n",
@@ -21,8 +23,13 @@ fn main() {
         out.push_str(&format!("    ({name:?}, include_str!({:?})),\n", path.display().to_string()));
     }
     out.push_str("];\n");
-    let dest = Path::new(&env::var("OUT_DIR").unwrap_or_else(|_| ".".into())).join("kernel_sources.rs");
-    if let Err(e) = fs::write(&dest, out) {
+    // Written whole and renamed into place: two builds sharing a target directory (a
+    // checkout and a CI clone of the same workspace get the same build-script folder)
+    // must never read a half-written file.
+    let out_dir = env::var("OUT_DIR").unwrap_or_else(|_| ".".into());
+    let dest = Path::new(&out_dir).join("kernel_sources.rs");
+    let tmp = Path::new(&out_dir).join(format!("kernel_sources.rs.{}", std::process::id()));
+    if let Err(e) = fs::write(&tmp, out).and_then(|()| fs::rename(&tmp, &dest)) {
         panic!("cannot write {}: {e}", dest.display());
     }
 }

@@ -391,6 +391,8 @@ fn describe(reason: &idlewatt::node::Reason) -> String {
         R::AlwaysOn => "computing whenever limits allow".into(),
         R::NoIdleDetection { message } => message.clone(),
         R::FullScreen => "a full-screen app has focus".into(),
+        R::GpuBusy { process: Some(name), percent } => format!("{name} is using the GPU ({percent} %)"),
+        R::GpuBusy { process: None, percent } => format!("another program is using the GPU ({percent} %)"),
         R::UserPaused => "paused by you".into(),
         R::PowerLimit { max_watts } => format!("keeping under {max_watts:.0} W"),
         R::ThermalLimit { max_celsius } => format!("keeping under {max_celsius:.0} °C"),

@@ -12,6 +12,14 @@ fn session(backend: &'static str) -> Result<Connection, IdleError> {
     Connection::session().map_err(|e| IdleError::backend(backend, format!("no D-Bus session bus: {e}")))
 }
 
+/// A connection to the bus at `address` (`unix:path=…`): tests and embedders that run
+/// a session bus of their own.
+fn bus_at(backend: &'static str, address: &str) -> Result<Connection, IdleError> {
+    zbus::blocking::connection::Builder::address(address)
+        .and_then(zbus::blocking::connection::Builder::build)
+        .map_err(|e| IdleError::backend(backend, format!("cannot connect to the D-Bus bus {address}: {e}")))
+}
+
 /// GNOME (Wayland or X11): `org.gnome.Mutter.IdleMonitor.GetIdletime`, milliseconds.
 #[derive(Debug)]
 pub struct MutterIdle(Connection);
@@ -22,6 +30,11 @@ impl MutterIdle {
     /// Connects to the session bus.
     pub fn connect() -> Result<Self, IdleError> {
         Ok(Self(session(Self::NAME)?))
+    }
+
+    /// Connects to the bus at `address` instead of the session bus.
+    pub fn connect_to(address: &str) -> Result<Self, IdleError> {
+        Ok(Self(bus_at(Self::NAME, address)?))
     }
 }
 
@@ -57,6 +70,11 @@ impl ScreenSaverIdle {
     /// Connects to the session bus.
     pub fn connect() -> Result<Self, IdleError> {
         Ok(Self(session(Self::NAME)?))
+    }
+
+    /// Connects to the bus at `address` instead of the session bus.
+    pub fn connect_to(address: &str) -> Result<Self, IdleError> {
+        Ok(Self(bus_at(Self::NAME, address)?))
     }
 }
 

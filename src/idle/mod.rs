@@ -6,7 +6,7 @@
 //! when the owner chooses "always").
 
 #[cfg(target_os = "linux")]
-mod dbus;
+pub mod dbus;
 #[cfg(not(target_os = "linux"))]
 mod os;
 #[cfg(target_os = "linux")]

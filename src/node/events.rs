@@ -52,6 +52,13 @@ pub enum Reason {
     },
     /// A full-screen window (game, video) has focus.
     FullScreen,
+    /// Another program is using the GPU heavily (NVIDIA: per-process use from NVML).
+    GpuBusy {
+        /// The busiest other program, when the OS names it.
+        process: Option<String>,
+        /// Other programs' total use of the GPU, percent.
+        percent: u32,
+    },
     /// The owner paused Idlewatt.
     UserPaused,
     /// Keeping under the power cap.

@@ -30,6 +30,7 @@ use crate::energy::EnergyStore;
 use crate::governor::{self, Governor, Pause};
 use crate::idle::{IdleError, IdleSource};
 use crate::paths::DataDirs;
+use crate::sensors::gpu_use::{BusyDetector, OtherGpuUse};
 use crate::sensors::{GpuHint, Reading, Sensors};
 use watcher::Watcher;
 use worker::{Command, Duty, Report, RunningJob, Worker};
@@ -171,6 +172,7 @@ impl Node {
         let mut energy = EnergyStore::open(config.data.join("energy.sqlite"))?;
         let mut sensors = Sensors::detect(&cached_gpu_hint(&config.data), config.settings.rated_watts_override);
         let mut governor = Governor::new();
+        let mut busy = BusyDetector::new(std::process::id());
         let mut last_step = Instant::now();
         let mut worker = Worker::spawn(
             config.adapter,
@@ -235,6 +237,8 @@ impl Node {
             // Once per tick: sensors → governor → energy → sample.
             let now = Instant::now();
             let reading = sensors.read(now, if computing { duty.get() } else { 0.0 });
+            let process_use = sensors.process_gpu_use();
+            let gpu_busy = busy.update(now, process_use.as_deref()).cloned();
             let owner_active = config.when == RunWhen::Idle
                 && watcher.as_ref().and_then(Watcher::idle).is_none_or(|idle| idle < config.idle_after);
             let limits = config.settings.limits(sensors.rated().watts, owner_active, control.paused());
@@ -251,7 +255,8 @@ impl Node {
             }
             emit(EventKind::Sample(sample(&reading, decision.duty, &sensors, &energy, &config.settings)));
 
-            let target = decide(&config, watcher.as_ref(), no_idle.as_deref(), &mut blocked_until, &limits, decision);
+            let seen = Seen { watcher: watcher.as_ref(), no_idle: no_idle.as_deref(), gpu_busy: gpu_busy.as_ref() };
+            let target = decide(&config, seen, &mut blocked_until, &limits, decision);
             if target.compute && !computing {
                 cancel.reset();
                 if let Some(w) = &watcher {
@@ -296,12 +301,23 @@ impl Node {
     }
 }
 
+/// What the node sees of the owner and the machine at one tick, beside the governor.
+#[derive(Debug, Clone, Copy, Default)]
+struct Seen<'a> {
+    /// The idle watcher, if an idle source works.
+    watcher: Option<&'a Watcher>,
+    /// Why no idle source works.
+    no_idle: Option<&'a str>,
+    /// Another program using the GPU heavily.
+    gpu_busy: Option<&'a OtherGpuUse>,
+}
+
 /// Whether to compute now, and the state and reason to show: the node's own rules
-/// (back-off after a failure, a full-screen app, no idle detection), then the governor's.
+/// (back-off after a failure, a full-screen app, another program on the GPU, no idle
+/// detection), then the governor's.
 fn decide(
     config: &NodeConfig,
-    watcher: Option<&Watcher>,
-    no_idle: Option<&str>,
+    Seen { watcher, no_idle, gpu_busy }: Seen<'_>,
     blocked_until: &mut Option<(Instant, NodeState, Reason)>,
     limits: &governor::Limits,
     decision: governor::Decision,
@@ -315,6 +331,9 @@ fn decide(
     }
     if watcher.is_some_and(Watcher::fullscreen) {
         return stay(NodeState::Paused, Reason::FullScreen);
+    }
+    if let Some(other) = gpu_busy {
+        return stay(NodeState::Paused, Reason::GpuBusy { process: other.process.clone(), percent: other.percent });
     }
     let idle = watcher.and_then(Watcher::idle);
     if config.when == RunWhen::Idle && idle.is_none() {
@@ -380,5 +399,37 @@ fn remember_gpu(data: &DataDirs, profile: &GpuProfile) {
         if std::fs::write(&tmp, json).and_then(|()| std::fs::rename(&tmp, data.join(GPU_PROFILE_CACHE))).is_err() {
             tracing::debug!("could not cache the GPU profile");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(when: RunWhen) -> (tempfile::TempDir, NodeConfig) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = NodeConfig::new(DataDirs::at(dir.path()).expect("data dir"), Settings::default());
+        config.when = when;
+        (dir, config)
+    }
+
+    fn decide_with(config: &NodeConfig, gpu_busy: Option<&OtherGpuUse>) -> Target {
+        let limits = config.settings.limits(200.0, false, None);
+        let decision = governor::Decision { duty: 1.0, reason: governor::Reason::Running };
+        decide(config, Seen { gpu_busy, ..Seen::default() }, &mut None, &limits, decision)
+    }
+
+    #[test]
+    fn another_program_on_the_gpu_pauses_the_node_and_says_who() {
+        let (_dir, config) = config(RunWhen::Always);
+        let free = decide_with(&config, None);
+        assert!(free.compute);
+        assert_eq!((free.state, free.reason), (NodeState::Computing, Reason::AlwaysOn));
+
+        let blender = OtherGpuUse { process: Some("blender".into()), percent: 85 };
+        let busy = decide_with(&config, Some(&blender));
+        assert!(!busy.compute, "a busy GPU is not ours to use, even with --when always");
+        assert_eq!(busy.state, NodeState::Paused);
+        assert_eq!(busy.reason, Reason::GpuBusy { process: Some("blender".into()), percent: 85 });
     }
 }

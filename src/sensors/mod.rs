@@ -8,6 +8,7 @@
 //! state. The sysfs root is a parameter ([`Probe::root`]) so tests read sample trees.
 //! Only Linux has sysfs sources; on Windows and macOS a non-NVIDIA GPU is estimated.
 
+pub mod gpu_use;
 pub mod hwmon;
 pub mod nvml;
 pub mod power_supply;
@@ -192,6 +193,12 @@ impl Sensors {
             None
         };
         Sources { gpu_power, gpu_temp, cpu_power: self.rapl.is_some(), rated: self.rated.clone() }
+    }
+
+    /// Each process's use of the GPU since the previous call, where the driver reports
+    /// it (NVML); `None` elsewhere. Feeds [`gpu_use::BusyDetector`].
+    pub fn process_gpu_use(&mut self) -> Option<Vec<gpu_use::ProcessGpuUse>> {
+        self.nvml.as_mut().and_then(nvml::NvmlGpu::process_use)
     }
 
     /// Reads everything at `now`. `duty` is the duty cycle the GPU ran at since the

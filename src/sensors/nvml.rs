@@ -3,6 +3,9 @@
 //! available"), never a link failure or a panic.
 
 use nvml_wrapper::Nvml;
+use nvml_wrapper::error::NvmlError;
+
+use super::gpu_use::ProcessGpuUse;
 use nvml_wrapper::enum_wrappers::device::TemperatureSensor;
 
 /// An initialised NVML and the index of the GPU we compute on.
@@ -11,6 +14,9 @@ pub struct NvmlGpu {
     index: u32,
     /// The device's name as NVML reports it.
     pub name: String,
+    /// NVML's timestamp (µs) of the newest per-process sample seen, so each call reads
+    /// only the samples taken since the previous one.
+    last_process_sample: Option<u64>,
 }
 
 impl std::fmt::Debug for NvmlGpu {
@@ -42,7 +48,7 @@ impl NvmlGpu {
             .or(names.first())
             .cloned()?;
         tracing::debug!(index, %name, "NVML device");
-        Some(Self { nvml, index, name })
+        Some(Self { nvml, index, name, last_process_sample: None })
     }
 
     /// Power draw, watts.
@@ -55,6 +61,35 @@ impl NvmlGpu {
     pub fn temp_c(&self) -> Option<f64> {
         let t = self.nvml.device_by_index(self.index).ok()?.temperature(TemperatureSensor::Gpu).ok()?;
         Some(f64::from(t))
+    }
+
+    /// Each process's use of the GPU since the previous call (SM, encoder or decoder,
+    /// whichever is highest). An empty list when nobody used it; `None` when the GPU
+    /// cannot report per-process use (pre-Maxwell, some virtual GPUs) or NVML failed.
+    pub fn process_use(&mut self) -> Option<Vec<ProcessGpuUse>> {
+        let device = self.nvml.device_by_index(self.index).ok()?;
+        let samples = match device.process_utilization_stats(self.last_process_sample) {
+            Ok(s) => s,
+            // NVML says "not found" when no process used the GPU in the window.
+            Err(NvmlError::NotFound) => return Some(Vec::new()),
+            Err(e) => {
+                tracing::debug!("NVML per-process utilisation unavailable: {e}");
+                return None;
+            }
+        };
+        if let Some(newest) = samples.iter().map(|s| s.timestamp).max() {
+            self.last_process_sample = Some(newest);
+        }
+        // Several samples of one process in the window: keep its highest.
+        let mut by_pid: Vec<ProcessGpuUse> = Vec::new();
+        for s in samples {
+            let percent = s.sm_util.max(s.enc_util).max(s.dec_util).min(100);
+            match by_pid.iter_mut().find(|p| p.pid == s.pid) {
+                Some(p) => p.percent = p.percent.max(percent),
+                None => by_pid.push(ProcessGpuUse { pid: s.pid, percent }),
+            }
+        }
+        Some(by_pid)
     }
 
     /// The enforced board power limit, watts (a better rated power than the table).

@@ -3,6 +3,8 @@
 //! `capacity`). Peripheral batteries (a wireless mouse: `scope` = `Device`) are ignored.
 //! A machine with no power-supply entries (most desktops, VMs) is reported `Unknown`,
 //! which the governor treats as mains: a desktop has no battery to protect.
+//! On Windows and macOS the OS's battery list (`starship-battery`: `GetSystemPowerStatus`
+//! / IOKit power sources) says the same: a discharging battery means "on battery".
 
 use std::path::Path;
 
@@ -31,8 +33,53 @@ impl PowerSupply {
         matches!(self, Self::Battery { .. })
     }
 
-    /// Reads `/sys/class/power_supply` under `root`.
+    /// Reads the power state: `/sys/class/power_supply` under `root` on Linux, the OS's
+    /// batteries on Windows and macOS (`root` unused there), `Unknown` elsewhere.
     pub fn read(root: &Path) -> Self {
+        #[cfg(any(windows, target_os = "macos"))]
+        {
+            let _ = root;
+            Self::read_os()
+        }
+        #[cfg(not(any(windows, target_os = "macos")))]
+        {
+            Self::read_sysfs(root)
+        }
+    }
+
+    /// From the OS's batteries, each `(discharging, percent)`: none → `Unknown`, one
+    /// discharging → `Battery` (its charge), else mains (charging, full or idle on AC).
+    pub fn from_batteries(batteries: &[(bool, Option<u8>)]) -> Self {
+        match batteries.iter().find(|(discharging, _)| *discharging) {
+            Some(&(_, percent)) => Self::Battery { percent },
+            None if batteries.is_empty() => Self::Unknown,
+            None => Self::Ac,
+        }
+    }
+
+    #[cfg(any(windows, target_os = "macos"))]
+    fn read_os() -> Self {
+        use starship_battery::units::ratio::percent;
+        let batteries = match starship_battery::Manager::new().and_then(|m| m.batteries()) {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::debug!("battery state unavailable: {e}");
+                return Self::Unknown;
+            }
+        };
+        let states: Vec<(bool, Option<u8>)> = batteries
+            .flatten()
+            .map(|b| {
+                let charge = b.state_of_charge().get::<percent>();
+                let charge = charge.is_finite().then(|| charge.clamp(0.0, 100.0).round() as u8);
+                (b.state() == starship_battery::State::Discharging, charge)
+            })
+            .collect();
+        Self::from_batteries(&states)
+    }
+
+    /// Reads `/sys/class/power_supply` under `root` (Linux).
+    pub fn read_sysfs(root: &Path) -> Self {
         let mut mains_seen = false;
         let mut mains_online = false;
         let mut battery: Option<(bool, Option<u8>)> = None; // (discharging, percent)

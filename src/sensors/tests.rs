@@ -150,7 +150,7 @@ fn power_supply_states() {
         for (rel, content) in files {
             write(tmp.path(), &format!("sys/class/power_supply/{rel}"), content);
         }
-        PowerSupply::read(tmp.path())
+        PowerSupply::read_sysfs(tmp.path())
     };
     assert_eq!(read(&[]), PowerSupply::Unknown);
     let laptop = |online: &str, status: &str| {
@@ -174,6 +174,17 @@ fn power_supply_states() {
         ]),
         PowerSupply::Unknown
     );
+}
+
+#[test]
+fn os_battery_lists_windows_and_macos() {
+    assert_eq!(PowerSupply::from_batteries(&[]), PowerSupply::Unknown, "a desktop: treated as mains");
+    assert_eq!(PowerSupply::from_batteries(&[(false, Some(100))]), PowerSupply::Ac);
+    assert_eq!(
+        PowerSupply::from_batteries(&[(false, Some(40)), (true, Some(55))]),
+        PowerSupply::Battery { percent: Some(55) }
+    );
+    assert!(PowerSupply::from_batteries(&[(true, None)]).on_battery());
 }
 
 #[test]

@@ -5,14 +5,16 @@
 //! [`KeyringSession::envs`] to subprocesses. Needs the Debian packages `dbus` and
 //! `gnome-keyring` (`scripts/setup` installs them).
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use super::bus::SessionBus;
+
 /// A private D-Bus session with an unlocked gnome-keyring (login keyring = default).
 pub struct KeyringSession {
-    dbus: Child,
+    bus: SessionBus,
     keyring: Child,
     bus_address: String,
     home: tempfile::TempDir,
@@ -27,24 +29,10 @@ impl KeyringSession {
         std::fs::create_dir_all(&runtime).expect("runtime dir");
         restrict(&runtime);
 
-        // A bus of our own with no service directories, so that nothing (such as the
-        // system's gnome-keyring with the real home folder) can be auto-activated on it.
-        let config = home.path().join("session.conf");
-        std::fs::write(&config, bus_config(home.path())).expect("bus config");
-        let mut dbus = Command::new("dbus-daemon")
-            .arg(format!("--config-file={}", config.display()))
-            .args(["--nofork", "--nopidfile", "--print-address=1"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            // It warns that it cannot raise its fd limit when not root-capable: noise.
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("dbus-daemon runs (apt install dbus; scripts/setup installs it)");
-        let mut line = String::new();
-        let stdout = dbus.stdout.take().expect("dbus-daemon stdout");
-        BufReader::new(stdout).read_line(&mut line).expect("dbus-daemon prints its address");
-        let bus_address = line.trim().to_string();
-        assert!(!bus_address.is_empty(), "dbus-daemon printed no address");
+        // A bus of our own that activates nothing, so that no system gnome-keyring with
+        // the real home folder can be started on it.
+        let bus = SessionBus::start(home.path());
+        let bus_address = bus.address().to_owned();
 
         let mut keyring = Command::new("gnome-keyring-daemon")
             .args(["--unlock", "--components=secrets", "--foreground"])
@@ -63,7 +51,7 @@ impl KeyringSession {
             let mut stdin = keyring.stdin.take().expect("gnome-keyring stdin");
             stdin.write_all(b"idlewatt-test").expect("password to gnome-keyring");
         }
-        let session = Self { dbus, keyring, bus_address, home };
+        let session = Self { bus, keyring, bus_address, home };
         session.wait_for_secret_service();
         session
     }
@@ -106,22 +94,7 @@ impl KeyringSession {
     /// the login keyring from the password, and a call in between would ask for a prompt.
     fn wait_for_secret_service(&self) {
         let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let out = Command::new("dbus-send")
-                .args([
-                    "--session",
-                    "--print-reply",
-                    "--dest=org.freedesktop.DBus",
-                    "/org/freedesktop/DBus",
-                    "org.freedesktop.DBus.NameHasOwner",
-                    "string:org.freedesktop.secrets",
-                ])
-                .env("DBUS_SESSION_BUS_ADDRESS", &self.bus_address)
-                .output()
-                .expect("dbus-send runs");
-            if String::from_utf8_lossy(&out.stdout).contains("boolean true") {
-                break;
-            }
+        while !self.bus.has_owner("org.freedesktop.secrets") {
             assert!(Instant::now() < deadline, "gnome-keyring did not register org.freedesktop.secrets within 20 s");
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -149,31 +122,10 @@ impl KeyringSession {
 
 impl Drop for KeyringSession {
     fn drop(&mut self) {
-        for child in [&mut self.keyring, &mut self.dbus] {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        // The keyring first, then the bus (`SessionBus` stops itself when dropped).
+        let _ = self.keyring.kill();
+        let _ = self.keyring.wait();
     }
-}
-
-/// A session bus configuration listening in `dir`, allowing everything, activating nothing.
-fn bus_config(dir: &Path) -> String {
-    format!(
-        r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:dir={}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-"#,
-        dir.display()
-    )
 }
 
 #[cfg(unix)]

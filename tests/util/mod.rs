@@ -3,6 +3,7 @@
 //! a private real keyring ([`keyring::KeyringSession`]).
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod bus;
 pub mod keyring;
 
 use std::sync::Once;
