@@ -21,7 +21,7 @@ import { join, dirname, resolve } from 'node:path';
 import { homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Harness } from './lib/harness.mjs';
-import { log, warn, elapsed } from './lib/log.mjs';
+import { log, warn, elapsed, softFailures } from './lib/log.mjs';
 import { scenario, smoke } from './scenario.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -127,6 +127,9 @@ async function main() {
     await harness.captureFailure();
   } finally {
     clearTimeout(timer);
+  }
+  if (!failed && softFailures.length) {
+    failed = new Error(`${softFailures.length} step(s) failed:\n${softFailures.map((f) => `  - ${f.name}: ${f.error}`).join('\n')}`);
   }
   if (!failed && o.updateScreenshots) harness.updateDocs(join(repo, 'docs', 'screenshots'));
   await tearDown();

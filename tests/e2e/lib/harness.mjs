@@ -28,7 +28,9 @@ export class Harness {
   /** Starts the private desktop and tauri-driver. */
   async setUp() {
     const o = this.opts;
-    this.tmp = mkdtempSync(join(tmpdir(), 'idlewatt-e2e-'));
+    // A kept state folder (--state) is reused as it is: debugging a later step without
+    // replaying onboarding. Otherwise a fresh one.
+    this.tmp = o.stateDir ?? mkdtempSync(join(tmpdir(), 'idlewatt-e2e-'));
     this.logDir = join(o.outDir, 'logs');
     this.shotDir = join(o.outDir, 'screenshots');
     rmSync(o.outDir, { recursive: true, force: true });
@@ -153,21 +155,21 @@ export class Harness {
   }
 
   /** Best-effort evidence after a failure: both screenshots and the page's text. */
-  async captureFailure() {
+  async captureFailure(tag = '') {
     try {
-      if (this.display) await this.shotScreen('FAILED-screen', { docs: false });
+      if (this.display) await this.shotScreen(`FAILED${tag}-screen`, { docs: false });
     } catch (err) {
       warn(`no screen shot: ${err.message}`);
     }
     if (this.session) {
       try {
-        await this.shot('FAILED-window', { docs: false });
+        await this.shot(`FAILED${tag}-window`, { docs: false });
       } catch (err) {
         warn(`no window screenshot: ${err.message}`);
       }
       try {
         const text = await this.session.bodyText();
-        writeFileSync(join(this.logDir, 'FAILED-page.txt'), text);
+        writeFileSync(join(this.logDir, `FAILED${tag}-page.txt`), text);
         warn(`page text at failure:\n${String(text).slice(0, 2000)}`);
       } catch (err) {
         warn(`no page text: ${err.message}`);
@@ -214,7 +216,7 @@ export class Harness {
       warn(`collecting app logs: ${err.message}`);
     }
     await stopAll();
-    if (this.tmp && !this.opts.keep) rmSync(this.tmp, { recursive: true, force: true });
+    if (this.tmp && !this.opts.keep && !this.opts.stateDir) rmSync(this.tmp, { recursive: true, force: true });
     else if (this.tmp) log(`kept state in ${this.tmp}`);
   }
 }

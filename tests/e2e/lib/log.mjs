@@ -20,11 +20,18 @@ export function warn(...parts) {
 
 let stepNo = 0;
 
+/** Failures of non-critical steps, reported at the end: [{ name, error }]. */
+export const softFailures = [];
+
 /**
  * Runs one named step: logs its start, its end with its duration, or its failure.
- * A failed step rethrows with the step's name in front of the message.
+ * A failed step rethrows with the step's name in front of the message, unless it was
+ * started with `{ critical: false }` (nothing later depends on it): then the failure is
+ * recorded in `softFailures`, `onSoftFailure` runs (a screenshot), the step returns
+ * `undefined` and the run goes on, so one run reports every broken feature. The run
+ * fails at the end either way.
  */
-export async function step(name, fn) {
+export async function step(name, fn, { critical = true, onSoftFailure } = {}) {
   stepNo += 1;
   const n = stepNo;
   const start = Date.now();
@@ -35,6 +42,18 @@ export async function step(name, fn) {
     return out;
   } catch (err) {
     const msg = err && err.message ? err.message : String(err);
+    if (!critical) {
+      warn(`   FAILED ${n}: ${name}: ${msg} (the run goes on; it fails at the end)`);
+      softFailures.push({ name: `step ${n} "${name}"`, error: msg });
+      if (onSoftFailure) {
+        try {
+          await onSoftFailure(n);
+        } catch (e) {
+          warn(`   (no failure evidence: ${e.message})`);
+        }
+      }
+      return undefined;
+    }
     const wrapped = new Error(`step ${n} "${name}" failed: ${msg}`);
     wrapped.cause = err;
     throw wrapped;

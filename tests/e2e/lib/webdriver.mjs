@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { sleep } from './procs.mjs';
 
-const ELEMENT = 'element-6066-11e4-a52e-4f735466cecc';
+const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 
 /** Keys for sendKeys (WebDriver's Unicode private-use code points). */
 export const Keys = {
@@ -138,8 +138,27 @@ export class Session {
     }
   }
 
-  /** PNG of the window's web content. */
+  /**
+   * Waits until the page has painted what the DOM holds now (two animation frames, then a
+   * short pause): under load WebKit's snapshot can otherwise show an older frame.
+   */
+  async settle(ms = 300) {
+    try {
+      await this.cmd('POST', '/execute/async', {
+        script:
+          'const done = arguments[arguments.length - 1]; setTimeout(() => done(false), 2000);' +
+          ' requestAnimationFrame(() => requestAnimationFrame(() => done(true)));',
+        args: [],
+      });
+    } catch {
+      /* a hidden window paints no frames: the pause below still helps */
+    }
+    await sleep(ms);
+  }
+
+  /** PNG of the window's web content, once the page has painted. */
   async screenshot(file) {
+    await this.settle();
     const b64 = await this.cmd('GET', '/screenshot');
     writeFileSync(file, Buffer.from(b64, 'base64'));
     return file;
