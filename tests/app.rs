@@ -4,6 +4,7 @@
 //! `harness = false` for the same reason as tests/wallet.rs: the keyring's bus address
 //! must be in the environment before any thread exists. Tests run in sequence; the last
 //! one locks the keyring for good.
+#![allow(clippy::unwrap_used)]
 
 mod util;
 
@@ -25,6 +26,7 @@ const TESTS: &[Test] = &[
     ("pause_pause_for_and_resume_follow_the_node", pause_pause_for_and_resume_follow_the_node),
     ("bad_settings_are_refused_by_key_and_nothing_is_saved", bad_settings_are_refused_by_key_and_nothing_is_saved),
     ("restart_keeps_settings_wallet_and_earnings", restart_keeps_settings_wallet_and_earnings),
+    ("earnings_today_count_every_job_past_the_latest_20", earnings_today_count_every_job_past_the_latest_20),
     ("hardware_and_benchmark_on_the_real_gpu", hardware_and_benchmark_on_the_real_gpu),
     ("withdrawals_say_they_are_not_available_yet", withdrawals_say_they_are_not_available_yet),
     ("a_locked_keyring_is_reported_and_the_app_keeps_running", a_locked_keyring_is_reported_and_the_app_keeps_running),
@@ -65,9 +67,10 @@ fn launcher() -> Launcher {
     })
 }
 
-/// Small jobs so lavapipe finishes them in milliseconds.
+/// Jobs of ≤ 512³ (a few tenths of a second on lavapipe: short, yet slow enough to stay
+/// under the coordinator's request rate limit).
 fn overrides() -> Overrides {
-    Overrides { idle_after: Some(Duration::from_secs(1)), max_job_dim: 128, ..Overrides::default() }
+    Overrides { idle_after: Some(Duration::from_secs(1)), max_job_dim: 512, ..Overrides::default() }
 }
 
 fn core_at(dir: &std::path::Path) -> AppCore {
@@ -148,7 +151,13 @@ fn onboarding_creates_a_wallet_and_earning_starts(ctx: &Ctx) {
         assert!(balance.devnet && balance.jobs_verified >= 1, "{balance:?}");
         assert_ne!(balance.today_earned, "0", "{balance:?}");
         assert!(!core.recent_samples().is_empty(), "samples are kept for the chart");
-        let energy = core.energy(7).await.unwrap();
+        // Energy is integrated once a second while computing.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut energy = core.energy(7).await.unwrap();
+        while energy.today.wh <= 0.0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            energy = core.energy(7).await.unwrap();
+        }
         assert_eq!(energy.days.len(), 7);
         assert_eq!(energy.today.date, chrono::Local::now().format("%Y-%m-%d").to_string());
         assert!(energy.today.wh > 0.0 && energy.jobs_done >= 1, "{energy:?}");
@@ -219,7 +228,7 @@ fn restart_keeps_settings_wallet_and_earnings(ctx: &Ctx) {
             )
             .await
         );
-        // Killed without a shutdown (the process dies): drop it without stopping.
+        core.shutdown().await;
         drop(core);
         let again = core_at(ctx.data.path());
         assert!(again.onboarded());
@@ -230,6 +239,27 @@ fn restart_keeps_settings_wallet_and_earnings(ctx: &Ctx) {
         let as_f = |s: &str| s.parse::<f64>().unwrap();
         assert!(as_f(&now) >= as_f(&earned), "{now} < {earned}: earnings lost");
         again.shutdown().await;
+    });
+}
+
+fn earnings_today_count_every_job_past_the_latest_20(ctx: &Ctx) {
+    ctx.runtime.block_on(async {
+        let core = core_at(ctx.data.path());
+        core.start().await;
+        // The coordinator lists only the latest 20 jobs; the app must count them all.
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let mut balance = core.balance().await.unwrap();
+        while balance.jobs_verified <= 25 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            balance = core.balance().await.unwrap();
+        }
+        core.shutdown().await;
+        let balance = core.balance().await.unwrap();
+        assert!(balance.jobs_verified > 25, "{balance:?}");
+        assert_eq!(balance.today_earned, balance.total_earned, "every job of this test ran today: {balance:?}");
+        let energy = core.energy(2).await.unwrap();
+        assert_eq!(energy.today.earned, balance.total_earned);
+        assert_eq!(energy.jobs_done, balance.jobs_verified + balance.jobs_rejected);
     });
 }
 

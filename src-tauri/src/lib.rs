@@ -43,13 +43,25 @@ struct Logs(#[allow(dead_code)] std::sync::Mutex<Option<logs::LogGuard>>);
 /// Where debug builds write the typed bindings for the UI.
 pub const BINDINGS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/src/bindings.ts");
 
+/// The result shape of every command, exported by name (the UI's `api.ts` derives each
+/// command's data type through it); tauri-specta only writes it inline.
+const RESULT_TYPE: &str = "\n/** What every command resolves to. */\nexport type Result<T, E> = { status: \"ok\"; data: T } | { status: \"error\"; error: E };\n";
+
+/// Writes the TypeScript bindings of `builder` to `path`.
+pub fn write_bindings(builder: &tauri_specta::Builder<tauri::Wry>, path: &std::path::Path) -> Result<(), String> {
+    builder.export(specta_typescript::Typescript::default(), path).map_err(|e| e.to_string())?;
+    let mut ts = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    ts.push_str(RESULT_TYPE);
+    std::fs::write(path, ts).map_err(|e| e.to_string())
+}
+
 /// Writes `ui/src/bindings.ts` (when `ui/src` exists).
 pub fn export_bindings(builder: &tauri_specta::Builder<tauri::Wry>) -> Result<bool, String> {
     let path = std::path::Path::new(BINDINGS);
     if !path.parent().is_some_and(std::path::Path::is_dir) {
         return Ok(false);
     }
-    builder.export(specta_typescript::Typescript::default(), path).map_err(|e| e.to_string())?;
+    write_bindings(builder, path)?;
     Ok(true)
 }
 

@@ -14,8 +14,14 @@ pub struct Quit {
     done: AtomicBool,
 }
 
-/// On `RunEvent::ExitRequested`: hold the exit, shut the core down, exit again.
+/// On `RunEvent::ExitRequested`: the last window closing (no code) is not a quit, the
+/// app stays in the tray; an exit asked for (Quit, a signal) is held back until the core
+/// has shut down, then let through.
 pub fn on_exit_requested(app: &AppHandle, api: &ExitRequestApi, code: Option<i32>) {
+    if code.is_none() {
+        api.prevent_exit();
+        return;
+    }
     let quit = app.state::<Quit>();
     if quit.done.load(Ordering::SeqCst) {
         return;

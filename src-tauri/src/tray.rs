@@ -57,11 +57,17 @@ fn state_words(state: AppState) -> &'static str {
     }
 }
 
-/// "Computing · today +0.42 IDW".
+/// "Idlewatt: Computing · today +0.0042 IDW" (at most 4 decimals: a glance, not a statement).
 fn label(status: &Status, today: Option<(String, String)>) -> String {
     let words = state_words(status.state);
     match today {
-        Some((amount, symbol)) => format!("Idlewatt: {words} · today +{amount} {symbol}"),
+        Some((amount, symbol)) => {
+            let short = amount.parse::<f64>().map_or(amount, |a| {
+                let s = format!("{a:.4}");
+                s.trim_end_matches('0').trim_end_matches('.').to_owned()
+            });
+            format!("Idlewatt: {words} · today +{short} {symbol}")
+        }
         None => format!("Idlewatt: {words}"),
     }
 }

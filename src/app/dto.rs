@@ -82,7 +82,6 @@ pub struct Status {
     /// Why (none in setup).
     pub reason: Option<Reason>,
     /// A timed pause ends at this Unix ms.
-    #[cfg_attr(feature = "specta", specta(type = Option<f64>))]
     pub paused_until_ms: Option<i64>,
     /// Onboarding done.
     pub onboarded: bool,
@@ -105,7 +104,6 @@ pub struct GpuInfo {
     /// Driver name and version.
     pub driver: String,
     /// Largest storage buffer, bytes.
-    #[cfg_attr(feature = "specta", specta(type = f64))]
     pub max_buffer_bytes: u64,
     /// A software (CPU) adapter.
     pub software: bool,
@@ -120,7 +118,6 @@ pub struct HostInfo {
     /// Logical CPUs.
     pub cores: u32,
     /// RAM, bytes.
-    #[cfg_attr(feature = "specta", specta(type = f64))]
     pub ram_bytes: u64,
     /// OS and version.
     pub os: String,
@@ -197,7 +194,6 @@ pub struct WalletView {
     /// The owner confirmed the backup of the phrase.
     pub backed_up: bool,
     /// When it was made (not recorded by the core yet: always `None`).
-    #[cfg_attr(feature = "specta", specta(type = Option<f64>))]
     pub created_at_ms: Option<i64>,
 }
 
@@ -275,14 +271,12 @@ pub struct WithdrawalView {
     /// Transaction hash once sent.
     pub tx_hash: Option<String>,
     /// Block once confirmed.
-    #[cfg_attr(feature = "specta", specta(type = Option<f64>))]
     pub block: Option<u64>,
     /// Why it failed.
     pub reason: Option<String>,
     /// On the local development chain.
     pub devnet: bool,
     /// Created, Unix ms.
-    #[cfg_attr(feature = "specta", specta(type = f64))]
     pub created_at_ms: i64,
 }
 

@@ -46,6 +46,8 @@ pub struct AppError {
     /// One sentence (or two) for a person, with what to do next.
     pub message: String,
     /// For [`ErrorKind::InvalidSetting`]: the settings key that is wrong.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "specta", specta(type = Option<Option<String>>))]
     pub key: Option<String>,
 }
 

@@ -14,6 +14,7 @@
 pub mod address;
 pub mod dto;
 pub mod error;
+pub mod ledger;
 pub mod network;
 pub mod notices;
 pub mod samples;
@@ -44,8 +45,9 @@ pub use views::TOKEN_SYMBOL;
 
 /// The file whose presence says onboarding is finished.
 const ONBOARDED_FILE: &str = "onboarded";
-/// Benchmark sizes of the onboarding hardware check (a few seconds even on lavapipe).
-const BENCH_SIZES: [u32; 2] = [128, 256];
+/// Benchmark sizes of the onboarding hardware check (a few seconds on lavapipe, less
+/// than one on a real GPU).
+const BENCH_SIZES: [u32; 3] = [256, 512, 1024];
 
 /// Settings for tests and development, read from the environment by the binary.
 #[derive(Debug, Clone)]
@@ -141,6 +143,8 @@ struct Shared {
     challenge: Mutex<Option<Vec<usize>>>,
     rules: Mutex<NoticeRules>,
     gpu: Mutex<Option<Arc<GpuProbe>>>,
+    /// Earnings per day (`earnings.json`).
+    ledger: Mutex<ledger::Ledger>,
     /// The network's URL once started (readable while `life` is locked).
     net_url: Mutex<Option<String>>,
     events: broadcast::Sender<AppEvent>,
@@ -178,6 +182,7 @@ impl AppCore {
         });
         let (events, _) = broadcast::channel(1024);
         let onboarded = data.join(ONBOARDED_FILE).exists();
+        let ledger = ledger::Ledger::load(&data.join(ledger::FILE_NAME));
         Self(Arc::new(Shared {
             rules: Mutex::new(NoticeRules::new(overrides.stall_after)),
             data,
@@ -195,6 +200,7 @@ impl AppCore {
             challenge: Mutex::new(None),
             gpu: Mutex::new(None),
             net_url: Mutex::new(None),
+            ledger: Mutex::new(ledger),
             events,
             life: tokio::sync::Mutex::new(Life::default()),
         }))
@@ -679,7 +685,10 @@ impl AppCore {
         let url = self.network_url().await?;
         let account = CoordinatorClient::read_only(&url)?.balance(address).await;
         match account {
-            Ok(a) => Ok((a, embedded)),
+            Ok(a) => {
+                self.count_jobs(&a);
+                Ok((a, embedded))
+            }
             // A new node the coordinator has not seen yet has earned nothing.
             Err(crate::network::ClientError::Api { kind: idlewatt_protocol::wire::ErrorKind::NotFound, .. }) => Ok((
                 AccountBalance {
@@ -695,6 +704,16 @@ impl AppCore {
         }
     }
 
+    /// Counts the account's newly decided jobs in the ledger (saved when it changed).
+    fn count_jobs(&self, account: &AccountBalance) {
+        let mut ledger = lock(&self.0.ledger);
+        if ledger.observe(&account.recent_jobs)
+            && let Err(e) = ledger.save(&self.0.data.join(ledger::FILE_NAME))
+        {
+            tracing::warn!(%e, "could not save the earnings ledger");
+        }
+    }
+
     /// The balance fetched last (no network call), for the tray.
     pub fn cached_balance(&self) -> Option<Balance> {
         lock(&self.0.view).balance.clone()
@@ -703,7 +722,7 @@ impl AppCore {
     /// The wallet's balance on the network; publishes [`AppEvent::Balance`] when it changed.
     pub async fn balance(&self) -> Result<Balance, AppError> {
         let (account, devnet) = self.account().await?;
-        let balance = views::balance(&account, devnet);
+        let balance = views::balance(&account, devnet, &lock(&self.0.ledger));
         let changed = {
             let mut view = lock(&self.0.view);
             let changed = view.balance.as_ref() != Some(&balance);
@@ -719,9 +738,10 @@ impl AppCore {
     /// Energy of the last `days` days (1–366), with each day's earnings when the network
     /// answers (zero otherwise).
     pub async fn energy(&self, days: u32) -> Result<EnergyReport, AppError> {
-        let account = self.account().await.ok().map(|(a, _)| a);
-        let (data, settings) = (self.0.data.clone(), self.settings());
-        tokio::task::spawn_blocking(move || views::energy(&data, &settings, days, account.as_ref()))
+        // Brings the ledger up to date when the network answers; its days are shown anyway.
+        let _ = self.account().await;
+        let (data, settings, ledger) = (self.0.data.clone(), self.settings(), lock(&self.0.ledger).clone());
+        tokio::task::spawn_blocking(move || views::energy(&data, &settings, days, &ledger))
             .await
             .map_err(blocking_failed)?
     }

@@ -4,12 +4,12 @@
 
 use std::time::Instant;
 
-use chrono::{Local, NaiveDate, TimeZone};
-use idlewatt_protocol::TokenAmount;
-use idlewatt_protocol::wire::{AccountBalance, JobState};
+use chrono::{Local, NaiveDate};
+use idlewatt_protocol::wire::AccountBalance;
 
 use super::dto::{Balance, DayEnergy, EnergyReport, GpuInfo, Hardware, HostInfo, SensorInfo};
 use super::error::AppError;
+use super::ledger::Ledger;
 use crate::compute::{AdapterPolicy, Engine, GpuProfile, HostProfile};
 use crate::config::Settings;
 use crate::energy::{Energy, EnergyStore};
@@ -108,42 +108,24 @@ pub fn hardware(gpu: &Result<GpuProfile, String>, host: &HostProfile, settings: 
     }
 }
 
-fn local_date(ms: i64) -> Option<NaiveDate> {
-    Local.timestamp_millis_opt(ms).single().map(|t| t.date_naive())
-}
-
-/// Tokens credited on `date` among the account's recent jobs.
-pub fn earned_on(account: Option<&AccountBalance>, date: NaiveDate) -> TokenAmount {
-    account.map_or(TokenAmount::ZERO, |a| {
-        a.recent_jobs
-            .iter()
-            .filter(|j| j.state == JobState::Verified && j.finished_at_ms.and_then(local_date) == Some(date))
-            .fold(TokenAmount::ZERO, |sum, j| sum.checked_add(j.reward).unwrap_or(sum))
-    })
-}
-
-/// The account as a balance (`devnet`: the local network).
-pub fn balance(a: &AccountBalance, devnet: bool) -> Balance {
-    let count = |s: JobState| u32::try_from(a.recent_jobs.iter().filter(|j| j.state == s).count()).unwrap_or(u32::MAX);
+/// The account as a balance (`devnet`: the local network); today's earnings and the job
+/// counts come from the ledger.
+pub fn balance(a: &AccountBalance, devnet: bool, ledger: &Ledger) -> Balance {
+    let total = ledger.total();
     Balance {
         symbol: TOKEN_SYMBOL.into(),
         withdrawable: a.withdrawable.to_token_string(),
         pending: a.pending.to_token_string(),
         total_earned: a.verified.to_token_string(),
-        today_earned: earned_on(Some(a), Local::now().date_naive()).to_token_string(),
-        jobs_verified: count(JobState::Verified),
-        jobs_rejected: count(JobState::Rejected),
+        today_earned: ledger.day(Local::now().date_naive()).earned.to_token_string(),
+        jobs_verified: total.verified,
+        jobs_rejected: total.rejected,
         devnet,
     }
 }
 
-/// Energy of the last `days` days with the earnings of each.
-pub fn energy(
-    data: &DataDirs,
-    settings: &Settings,
-    days: u32,
-    account: Option<&AccountBalance>,
-) -> Result<EnergyReport, AppError> {
+/// Energy of the last `days` days with the earnings of each (from the ledger).
+pub fn energy(data: &DataDirs, settings: &Settings, days: u32, ledger: &Ledger) -> Result<EnergyReport, AppError> {
     let store = EnergyStore::open(data.join("energy.sqlite"))?;
     let tariff = settings.tariff();
     let day = |date: NaiveDate, e: &Energy| DayEnergy {
@@ -152,17 +134,17 @@ pub fn energy(
         measured_wh: e.measured_wh,
         cost: e.cost(&tariff).amount,
         co2_g: e.co2_g(&tariff),
-        earned: earned_on(account, date).to_token_string(),
+        earned: ledger.day(date).earned.to_token_string(),
     };
     let list: Vec<DayEnergy> = store.last_days(days.clamp(1, 366))?.iter().map(|(d, e)| day(*d, e)).collect();
     let today = Local::now().date_naive();
     let today = list.last().cloned().unwrap_or_else(|| day(today, &Energy::default()));
-    let jobs_done = account.map_or(0, |a| a.recent_jobs.iter().filter(|j| j.state == JobState::Verified).count());
+    let jobs = ledger.total();
     Ok(EnergyReport {
         currency: tariff.currency.clone(),
         today,
         days: list,
         total_wh: store.total()?.total_wh(),
-        jobs_done: u32::try_from(jobs_done).unwrap_or(u32::MAX),
+        jobs_done: jobs.verified + jobs.rejected,
     })
 }

@@ -123,9 +123,11 @@ pub struct Sample {
 pub enum EventKind {
     /// The state changed.
     State {
-        /// New state.
+        /// New state (typed for the UI as the app's states, of which these are a part).
+        #[cfg_attr(feature = "specta", specta(type = crate::app::AppState))]
         state: NodeState,
-        /// Why.
+        /// Why (typed as nullable for the UI, as the app's status has it).
+        #[cfg_attr(feature = "specta", specta(type = Option<Reason>))]
         reason: Reason,
     },
     /// A job advanced.

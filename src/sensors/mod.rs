@@ -56,6 +56,7 @@ pub enum Source {
     /// Read from an instrument.
     Measured {
         /// Which one.
+        #[cfg_attr(feature = "specta", specta(type = String))]
         via: Via,
     },
     /// Computed from a model; `basis` says which (shown to the owner).

@@ -46,4 +46,52 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         .events(collect_events![NodeEvent, BenchProgress, BalanceChanged, WithdrawalChanged, StatusChanged])
         // Timestamps and byte counts are u64 in Rust; all stay far below 2^53.
         .dangerously_cast_bigints_to_number()
+        // f64 as `number`: the core never sends NaN or infinities (they would arrive as null).
+        .semantic_types(specta_typescript::semantic::Configuration::empty().enable_lossless_floats())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// The typed bindings export, name every command and event of docs/app-ipc.md, and
+    /// (when the UI is in the tree) `ui/src/bindings.ts` is current: regenerate it with
+    /// `IDLEWATT_WRITE_BINDINGS=1 cargo test -p idlewatt-app bindings` or by starting a
+    /// debug build.
+    #[test]
+    fn bindings_export_every_command_and_are_current() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bindings.ts");
+        crate::write_bindings(&specta_builder(), &path).unwrap();
+        let ts = std::fs::read_to_string(&path).unwrap();
+        let contract = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/app-ipc.md")).unwrap();
+        let commands: Vec<&str> = contract
+            .lines()
+            .filter_map(|l| l.strip_prefix("| `")?.split('`').next())
+            .filter(|name| name.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+            .collect();
+        assert!(commands.len() > 20, "{commands:?}");
+        for name in commands {
+            let camel = name
+                .split('_')
+                .enumerate()
+                .map(|(i, w)| if i == 0 { w.to_owned() } else { w[..1].to_uppercase() + &w[1..] })
+                .collect::<String>();
+            let as_event = format!("\"{name}\"");
+            assert!(
+                ts.contains(&format!("async {camel}(")) || ts.contains(&as_event),
+                "{name} (command {camel} or event) missing from the bindings"
+            );
+        }
+        let ui = std::path::Path::new(crate::BINDINGS);
+        if std::env::var_os("IDLEWATT_WRITE_BINDINGS").is_some() {
+            std::fs::write(ui, &ts).unwrap();
+        } else if ui.exists() {
+            assert!(
+                std::fs::read_to_string(ui).unwrap() == ts,
+                "ui/src/bindings.ts is stale: run IDLEWATT_WRITE_BINDINGS=1 cargo test -p idlewatt-app bindings"
+            );
+        }
+    }
 }
