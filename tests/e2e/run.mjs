@@ -128,10 +128,12 @@ async function main() {
   } finally {
     clearTimeout(timer);
   }
+  // Screenshots go to the docs when the scenario ran to its end (a failed non-critical
+  // step leaves only its FAILED-* shots, which never go there).
+  if (!failed && o.updateScreenshots) harness.updateDocs(join(repo, 'docs', 'screenshots'), o.smoke ? {} : scenario.docsAliases);
   if (!failed && softFailures.length) {
     failed = new Error(`${softFailures.length} step(s) failed:\n${softFailures.map((f) => `  - ${f.name}: ${f.error}`).join('\n')}`);
   }
-  if (!failed && o.updateScreenshots) harness.updateDocs(join(repo, 'docs', 'screenshots'));
   await tearDown();
 
   log('screenshots of this run:');

@@ -199,10 +199,16 @@ export class Harness {
     return found;
   }
 
-  /** Copies the screenshots meant for the README into docs/screenshots. */
-  updateDocs(docsDir) {
+  /**
+   * Copies the screenshots meant for the README into docs/screenshots (`aliases`: a copy
+   * under another name too, the one the README links to).
+   */
+  updateDocs(docsDir, aliases = {}) {
     mkdirSync(docsDir, { recursive: true });
-    for (const s of this.shots.filter((x) => x.docs)) copyFileSync(s.file, join(docsDir, `${s.name}.png`));
+    for (const s of this.shots.filter((x) => x.docs)) {
+      copyFileSync(s.file, join(docsDir, `${s.name}.png`));
+      if (aliases[s.name]) copyFileSync(s.file, join(docsDir, `${aliases[s.name]}.png`));
+    }
     log(`updated ${docsDir} (${this.shots.filter((x) => x.docs).length} screenshots)`);
   }
 

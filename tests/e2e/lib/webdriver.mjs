@@ -71,6 +71,31 @@ export class Session {
     return this.cmd('GET', '/url');
   }
 
+  /** Handles of the session's top-level browsing contexts (windows). */
+  async windowHandles() {
+    return this.cmd('GET', '/window/handles');
+  }
+
+  /** Makes `handle` the window the next commands go to. */
+  async switchToWindow(handle) {
+    return this.cmd('POST', '/window', { handle });
+  }
+
+  /**
+   * Calls one of the app's own commands through Tauri's IPC in the page (what the UI's
+   * bindings do), for figures the UI rounds away (today's Wh). Throws on an error result.
+   */
+  async invoke(command, args = {}) {
+    const r = await this.cmd('POST', '/execute/async', {
+      script:
+        'const [cmd, args, done] = arguments;' +
+        ' window.__TAURI_INTERNALS__.invoke(cmd, args).then((v) => done({ ok: v }), (e) => done({ err: e }));',
+      args: [command, args],
+    });
+    if (r && 'err' in r) throw new Error(`${command}: ${JSON.stringify(r.err)}`);
+    return r?.ok;
+  }
+
   /** Runs JS in the page (`arguments` as usual); returns its value. */
   async execute(script, args = []) {
     return this.cmd('POST', '/execute/sync', { script, args });
