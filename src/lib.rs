@@ -12,7 +12,8 @@
 //! - [`energy`]: power → Wh per minute/day/job/total in SQLite, with cost and CO₂.
 //! - [`config`]: the owner's settings (`settings.json`), versioned and validated.
 //! - [`wallet`]: the owner's key in the OS keyring; create/import/backup; EIP-191/712 signing.
-//! - [`network`]: the coordinator client, [`network::NetworkJobs`] and the results outbox.
+//! - [`network`]: the coordinator client, [`network::NetworkJobs`], the results outbox, and
+//!   [`network::withdraw()`] (withdrawing earnings on chain).
 //! - [`app`]: the desktop app without its window: node lifecycle, status, wallet, settings.
 //! - `src/bin/idlewatt-node.rs`: the headless node's command line.
 

@@ -28,7 +28,10 @@ const TESTS: &[Test] = &[
     ("restart_keeps_settings_wallet_and_earnings", restart_keeps_settings_wallet_and_earnings),
     ("earnings_today_count_every_job_past_the_latest_20", earnings_today_count_every_job_past_the_latest_20),
     ("hardware_and_benchmark_on_the_real_gpu", hardware_and_benchmark_on_the_real_gpu),
-    ("withdrawals_say_they_are_not_available_yet", withdrawals_say_they_are_not_available_yet),
+    (
+        "withdrawals_on_the_local_devnet_complete_and_are_listed",
+        withdrawals_on_the_local_devnet_complete_and_are_listed,
+    ),
     ("a_locked_keyring_is_reported_and_the_app_keeps_running", a_locked_keyring_is_reported_and_the_app_keeps_running),
 ];
 
@@ -290,15 +293,37 @@ fn hardware_and_benchmark_on_the_real_gpu(ctx: &Ctx) {
     });
 }
 
-fn withdrawals_say_they_are_not_available_yet(ctx: &Ctx) {
+fn withdrawals_on_the_local_devnet_complete_and_are_listed(ctx: &Ctx) {
     ctx.runtime.block_on(async {
         let core = core_at(ctx.data.path());
-        let e = core.withdraw("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "1").await.unwrap_err();
-        assert_eq!(e.kind, ErrorKind::Network);
-        assert!(e.message.contains("not available yet"), "{e:?}");
-        let e = core.withdraw("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD", "1").await.unwrap_err();
-        assert_eq!(e.kind, ErrorKind::InvalidInput, "a bad checksum is caught first: {e:?}");
-        assert!(core.validate_address("0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed").ok);
+        let mut events = core.subscribe();
+        let before = core.balance().await.unwrap();
+        let withdrawable: f64 = before.withdrawable.parse().unwrap();
+        assert!(withdrawable > 0.0, "{before:?}");
+        let to = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed";
+        // What the owner typed is checked before anything is signed.
+        let e = core.withdraw("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD", "0.001").await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidInput, "a wrong checksum: {e:?}");
+        let e = core.withdraw(to, "0").await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidInput, "{e:?}");
+        let e = core.withdraw(to, "1000000").await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Chain, "more than the balance: {e:?}");
+        assert!(e.message.ends_with('.'), "{e:?}");
+
+        let amount = format!("{:.6}", withdrawable / 2.0);
+        let w = core.withdraw(to, &amount).await.unwrap();
+        assert_eq!((w.to.as_str(), w.devnet), (to, true), "{w:?}");
+        assert_eq!(w.amount.parse::<f64>().unwrap(), amount.parse::<f64>().unwrap());
+        let confirmed = wait_for(&mut events, 30, |e| {
+            matches!(e, AppEvent::Withdrawal(x) if x.id == w.id && x.status == idlewatt::app::WithdrawalStatus::Confirmed)
+        })
+        .await;
+        assert!(confirmed || w.status == idlewatt::app::WithdrawalStatus::Confirmed, "confirmed on the devnet");
+        let list = core.withdrawals().await.unwrap();
+        assert_eq!(list.first().map(|x| (x.id.clone(), x.status)), Some((w.id.clone(), idlewatt::app::WithdrawalStatus::Confirmed)));
+        let after: f64 = core.balance().await.unwrap().withdrawable.parse().unwrap();
+        assert!((withdrawable - after - amount.parse::<f64>().unwrap()).abs() < 1e-9, "{withdrawable} - {amount} != {after}");
+        core.shutdown().await;
     });
 }
 

@@ -5,7 +5,10 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use alloy::primitives::Address;
 use idlewatt_protocol::TokenAmount;
+
+use crate::chain::TreasuryKey;
 
 /// Everything the operator can set.
 #[derive(Debug, Clone)]
@@ -46,6 +49,75 @@ pub struct Config {
     /// simulated nodes can precompute answers. Makes results predictable: never set
     /// it on a real network (the binary has no flag for it).
     pub job_seeds: Option<Vec<u64>>,
+    /// Where withdrawals are paid. `None`: a devnet, withdrawals are settled in the
+    /// ledger only and labelled `devnet (not on chain)`.
+    pub chain: Option<ChainConfig>,
+    /// Smallest withdrawal, base units.
+    pub min_withdrawal: TokenAmount,
+    /// Symbol of the token, for people (the chain's token, or the devnet's).
+    pub token_symbol: String,
+    /// Crash tests only: `std::process::abort()` right after a payout is broadcast and
+    /// before that is recorded. The binary sets it from `IDLEWATT_CRASH_AFTER_BROADCAST=1`.
+    pub crash_after_broadcast: bool,
+}
+
+/// The chain payouts are made on: an ERC-20 (TNT-20 on Theta) paid from a treasury.
+#[derive(Debug, Clone)]
+pub struct ChainConfig {
+    /// JSON-RPC endpoint, e.g. `http://127.0.0.1:8545`.
+    pub rpc_url: String,
+    /// The chain's id (withdrawals are signed for it; the endpoint must serve it).
+    pub chain_id: u64,
+    /// The ERC-20 contract.
+    pub token: Address,
+    /// The key that holds the tokens and pays the gas.
+    pub treasury: TreasuryKey,
+    /// Blocks on top of a payout's (itself included) before it counts as confirmed.
+    pub confirmations: u64,
+    /// How often the payout worker looks at the chain while work is pending.
+    pub poll_interval: Duration,
+    /// Longest wait between tries while the chain is unreachable (backoff doubles up to it).
+    pub max_backoff: Duration,
+}
+
+impl ChainConfig {
+    /// A chain with the default confirmations (1), polling (1 s) and backoff (30 s).
+    pub fn new(rpc_url: impl Into<String>, chain_id: u64, token: Address, treasury: TreasuryKey) -> Self {
+        Self {
+            rpc_url: rpc_url.into(),
+            chain_id,
+            token,
+            treasury,
+            confirmations: 1,
+            poll_interval: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(30),
+        }
+    }
+
+    /// The chain from the environment, as the dev-chain script prints it:
+    /// `IDLEWATT_CHAIN_RPC_URL`, `IDLEWATT_CHAIN_ID`, `IDLEWATT_TOKEN_ADDRESS`, and the
+    /// treasury key from the file `IDLEWATT_TREASURY_KEY_FILE` or the hex in
+    /// `IDLEWATT_TREASURY_KEY`. `Ok(None)` when `IDLEWATT_CHAIN_RPC_URL` is unset.
+    pub fn from_env() -> Result<Option<Self>, String> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let Some(rpc_url) = var("IDLEWATT_CHAIN_RPC_URL") else { return Ok(None) };
+        let need = |name: &str| var(name).ok_or_else(|| format!("IDLEWATT_CHAIN_RPC_URL is set but {name} is not"));
+        let chain_id =
+            need("IDLEWATT_CHAIN_ID")?.trim().parse().map_err(|e| format!("IDLEWATT_CHAIN_ID is not a number: {e}"))?;
+        let token = need("IDLEWATT_TOKEN_ADDRESS")?
+            .trim()
+            .parse()
+            .map_err(|e| format!("IDLEWATT_TOKEN_ADDRESS is not an address: {e}"))?;
+        let treasury = match (var("IDLEWATT_TREASURY_KEY_FILE"), std::env::var("IDLEWATT_TREASURY_KEY").ok()) {
+            (Some(path), _) => TreasuryKey::from_file(std::path::Path::new(path.trim())),
+            (None, Some(hex)) => TreasuryKey::from_hex(&hex, "IDLEWATT_TREASURY_KEY"),
+            (None, None) => {
+                return Err("a chain is configured but no treasury key: set IDLEWATT_TREASURY_KEY_FILE".into());
+            }
+        }
+        .map_err(|e| e.to_string())?;
+        Ok(Some(Self::new(rpc_url, chain_id, token, treasury)))
+    }
 }
 
 impl Default for Config {
@@ -68,6 +140,10 @@ impl Default for Config {
             rate_limit_burst: 40.0,
             small_body_limit: 16 * 1024,
             job_seeds: None,
+            chain: None,
+            min_withdrawal: TokenAmount(1_000_000_000_000_000),
+            token_symbol: "IDLE".to_owned(),
+            crash_after_broadcast: false,
         }
     }
 }
@@ -106,6 +182,17 @@ impl Config {
         }
         if !(self.rate_limit_per_s > 0.0 && self.rate_limit_burst >= 1.0) {
             return Err("rate limit must be positive and the burst at least 1".into());
+        }
+        if self.min_withdrawal == TokenAmount::ZERO {
+            return Err("the minimum withdrawal must be above zero".into());
+        }
+        if let Some(c) = &self.chain {
+            if c.confirmations == 0 || c.poll_interval.is_zero() || c.max_backoff < c.poll_interval {
+                return Err("chain: confirmations >= 1, poll interval > 0 and max backoff >= poll interval".into());
+            }
+            if c.chain_id == idlewatt_protocol::withdrawal::DEVNET_CHAIN_ID {
+                return Err("chain id 0 is reserved for the devnet (no chain)".into());
+            }
         }
         let max = u128::from(self.max_job_dim);
         if TokenAmount::for_flops(2 * max * max * max, self.reward_per_tflop)

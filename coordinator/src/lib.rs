@@ -19,20 +19,31 @@
 //! - `routes`: the `/v1` handlers; `auth`: signature, nonce and rate checks.
 //! - `store`: all SQL (SQLite through sqlx; portable to PostgreSQL), `money`: ledger
 //!   amounts as exact integer limbs, `sizing`: how big a job a node gets.
+//! - [`chain`]: the payout chain (ERC-20 `transfer` signed from the treasury, receipts,
+//!   nonces); `payout`: the worker that pays withdrawals exactly once (outbox recorded
+//!   before broadcast, reconciled on restart); `payout_store`: their SQL;
+//!   `withdrawals`: the `/v1/withdrawals` handlers.
+//! - [`devchain`]: a local chain for development and tests (anvil from npm, an
+//!   OpenZeppelin ERC-20 deployed from its artifact, a funded treasury).
 //! - `error`: the API error type, rendered as `{ "error": { "kind", "message" } }`.
 //! - `src/main.rs`: the `idlewatt-coordinator` command line.
 
 mod auth;
+pub mod chain;
 pub mod config;
+pub mod devchain;
 mod error;
 mod money;
+mod payout;
+mod payout_store;
 mod ratelimit;
 mod routes;
 pub mod server;
 mod sizing;
 mod store;
+mod withdrawals;
 
-pub use config::Config;
+pub use config::{ChainConfig, Config};
 pub use server::{Handle, StartError, start};
 
 /// The coordinator, for callers that prefer `Coordinator::start(config)`.

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser;
-use idlewatt_coordinator::Config;
+use idlewatt_coordinator::chain::TreasuryKey;
+use idlewatt_coordinator::{ChainConfig, Config};
 use idlewatt_protocol::TokenAmount;
 
 /// Idlewatt's reference coordinator: leases matmul jobs to nodes, verifies every
@@ -15,6 +16,10 @@ use idlewatt_protocol::TokenAmount;
 /// State-changing calls must be signed (x-idlewatt-address, -timestamp, -nonce,
 /// -signature: EIP-191 over method, path, body SHA-256, timestamp and nonce).
 /// Logs go to stderr; IDLEWATT_LOG (a tracing filter, e.g. "debug") sets the level.
+///
+/// Payouts: with --chain-rpc-url/--chain-id/--token-address and a treasury key, signed
+/// withdrawals are paid as ERC-20 transfers from the treasury, exactly once; without
+/// a chain they are settled in the ledger only ("devnet (not on chain)").
 #[derive(Debug, Parser)]
 #[command(name = "idlewatt-coordinator", version)]
 struct Args {
@@ -63,11 +68,63 @@ struct Args {
     /// Burst of signed requests above the sustained rate.
     #[arg(long, default_value_t = 40.0)]
     rate_burst: f64,
+    /// Smallest withdrawal, base units (default 0.001 token).
+    #[arg(long, default_value = "1000000000000000")]
+    min_withdrawal: TokenAmount,
+    /// Symbol of the token paid out.
+    #[arg(long, default_value = "IDLE")]
+    token_symbol: String,
+    /// JSON-RPC URL of the payout chain. Without it the network is a devnet: withdrawals
+    /// are settled in the ledger only. Also IDLEWATT_CHAIN_RPC_URL.
+    #[arg(long)]
+    chain_rpc_url: Option<String>,
+    /// Chain id of the payout chain (with --chain-rpc-url). Also IDLEWATT_CHAIN_ID.
+    #[arg(long)]
+    chain_id: Option<u64>,
+    /// The ERC-20 (TNT-20) contract paid from. Also IDLEWATT_TOKEN_ADDRESS.
+    #[arg(long)]
+    token_address: Option<alloy::primitives::Address>,
+    /// File holding the treasury's hex private key (keep it mode 0600, outside any
+    /// repository). Also IDLEWATT_TREASURY_KEY_FILE, or the key itself in
+    /// IDLEWATT_TREASURY_KEY. The key is never logged.
+    #[arg(long)]
+    treasury_key_file: Option<std::path::PathBuf>,
+    /// Blocks a payout needs (its own included) before it is confirmed.
+    #[arg(long, default_value_t = 1)]
+    confirmations: u64,
 }
 
 impl Args {
-    fn into_config(self) -> Config {
-        Config {
+    /// The payout chain: the flags, else the IDLEWATT_CHAIN_* environment.
+    fn chain(&self) -> anyhow::Result<Option<ChainConfig>> {
+        let mut chain = match (&self.chain_rpc_url, self.chain_id, self.token_address) {
+            (Some(url), Some(id), Some(token)) => {
+                let key = match &self.treasury_key_file {
+                    Some(path) => TreasuryKey::from_file(path)?,
+                    None => match std::env::var("IDLEWATT_TREASURY_KEY_FILE") {
+                        Ok(path) => TreasuryKey::from_file(std::path::Path::new(path.trim()))?,
+                        Err(_) => TreasuryKey::from_hex(
+                            &std::env::var("IDLEWATT_TREASURY_KEY").context(
+                                "a chain needs a treasury key: --treasury-key-file PATH (or IDLEWATT_TREASURY_KEY_FILE)",
+                            )?,
+                            "IDLEWATT_TREASURY_KEY",
+                        )?,
+                    },
+                };
+                Some(ChainConfig::new(url.clone(), id, token, key))
+            }
+            (None, None, None) => ChainConfig::from_env().map_err(anyhow::Error::msg)?,
+            _ => anyhow::bail!("--chain-rpc-url, --chain-id and --token-address go together"),
+        };
+        if let Some(c) = chain.as_mut() {
+            c.confirmations = self.confirmations;
+        }
+        Ok(chain)
+    }
+
+    fn into_config(self) -> anyhow::Result<Config> {
+        let chain = self.chain()?;
+        Ok(Config {
             listen: self.listen,
             database: self.database,
             reward_per_tflop: self.reward_per_tflop,
@@ -83,8 +140,13 @@ impl Args {
             online_window: Duration::from_secs(self.online_window_seconds),
             rate_limit_per_s: self.rate_limit,
             rate_limit_burst: self.rate_burst,
+            chain,
+            min_withdrawal: self.min_withdrawal,
+            token_symbol: self.token_symbol,
+            // Crash tests: abort right after a payout is broadcast, before recording it.
+            crash_after_broadcast: std::env::var("IDLEWATT_CRASH_AFTER_BROADCAST").is_ok_and(|v| v == "1"),
             ..Config::default()
-        }
+        })
     }
 }
 
@@ -122,7 +184,7 @@ async fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
-    let handle = idlewatt_coordinator::start(args.into_config()).await.context("starting the coordinator")?;
+    let handle = idlewatt_coordinator::start(args.into_config()?).await.context("starting the coordinator")?;
     eprintln!("idlewatt-coordinator listening on {}", handle.url());
     handle.run_until(shutdown_signal()).await.context("stopping the coordinator")?;
     Ok(())

@@ -37,12 +37,15 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/v1/leases", post(lease).layer(DefaultBodyLimit::max(small)))
         .route("/v1/leases/{id}/result", post(submit_result).layer(DefaultBodyLimit::max(result_limit)))
         .route("/v1/accounts/{address}", get(account))
+        .route("/v1/withdrawals", post(crate::withdrawals::create).layer(DefaultBodyLimit::max(small)))
+        .route("/v1/withdrawals/{id}", get(crate::withdrawals::get))
+        .route("/v1/accounts/{address}/withdrawals", get(crate::withdrawals::list))
         .route("/v1/network", get(network))
         .fallback(|| async { ApiError::not_found("no such endpoint (see /v1/network)") })
         .with_state(state)
 }
 
-fn body(b: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+pub(crate) fn body(b: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     b.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, ErrorKind::PayloadTooLarge, "request body too large")
@@ -52,11 +55,11 @@ fn body(b: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     })
 }
 
-fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(bytes).map_err(|e| ApiError::bad_request(format!("malformed JSON body: {e}")))
 }
 
-fn random_id() -> Result<String, ApiError> {
+pub(crate) fn random_id() -> Result<String, ApiError> {
     B128::try_random().map(alloy::hex::encode).map_err(ApiError::internal)
 }
 
@@ -300,5 +303,10 @@ async fn network(State(st): State<AppState>) -> Result<Json<NetworkStatus>, ApiE
         nodes_online: n(online),
         online_window_s: window.as_secs(),
         reward_per_tflop: st.config.reward_per_tflop,
+        chain_id: crate::withdrawals::chain_id(&st),
+        token_symbol: st.config.token_symbol.clone(),
+        token_address: st.config.chain.as_ref().map(|c| c.token),
+        devnet: st.config.chain.is_none(),
+        min_withdrawal: st.config.min_withdrawal,
     }))
 }

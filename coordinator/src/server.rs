@@ -7,9 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use idlewatt_protocol::auth::now_ms;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
+use crate::chain::Chain;
 use crate::config::Config;
 use crate::ratelimit::RateLimiter;
 use crate::store::{self, Db};
@@ -20,6 +21,10 @@ pub(crate) struct AppState {
     pub(crate) db: Db,
     pub(crate) config: Arc<Config>,
     pub(crate) limiter: Arc<RateLimiter>,
+    /// The payout chain (`None`: a devnet).
+    pub(crate) chain: Option<Arc<Chain>>,
+    /// Wakes the payout worker when a withdrawal is queued.
+    pub(crate) payouts: Option<Arc<Notify>>,
 }
 
 /// Why a coordinator did not start or stop cleanly.
@@ -64,6 +69,7 @@ pub struct Handle {
     stop: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
     sweeper: JoinHandle<()>,
+    payouts: Option<JoinHandle<()>>,
     db: Db,
 }
 
@@ -84,6 +90,9 @@ impl Handle {
         let _ = self.stop.send(true);
         let served = self.server.await;
         let _ = self.sweeper.await;
+        if let Some(p) = self.payouts {
+            let _ = p.await;
+        }
         self.db.close().await;
         tracing::info!("coordinator stopped");
         served.map_err(StartError::Task)?.map_err(StartError::Serve)
@@ -110,8 +119,24 @@ pub async fn start(config: Config) -> Result<Handle, StartError> {
         .map_err(|source| StartError::Bind { addr: config.listen, source })?;
     let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.listen, source })?;
     let limiter = Arc::new(RateLimiter::new(config.rate_limit_per_s, config.rate_limit_burst));
-    let state = AppState { db: db.clone(), config: Arc::new(config), limiter };
+    let chain = match &config.chain {
+        Some(c) => Some(Arc::new(Chain::new(&c.rpc_url, c.token, c.treasury.clone()).map_err(StartError::Config)?)),
+        None => None,
+    };
+    let payouts = chain.as_ref().map(|_| Arc::new(Notify::new()));
     let (stop, stopped) = watch::channel(false);
+    // The payout worker starts with the coordinator, so every withdrawal a crash left
+    // unfinished is reconciled with the chain before anything new is paid.
+    let payout_task = match (&config.chain, &chain, &payouts) {
+        (Some(c), Some(chain), Some(wake)) => {
+            let worker =
+                crate::payout::Worker::new(db.clone(), (**chain).clone(), c.clone(), config.crash_after_broadcast);
+            tracing::info!(chain_id = c.chain_id, token = %c.token, treasury = %chain.treasury(), rpc = %c.rpc_url, "paying out on chain");
+            Some(tokio::spawn(worker.run(wake.clone(), stopped.clone())))
+        }
+        _ => None,
+    };
+    let state = AppState { db: db.clone(), config: Arc::new(config), limiter, chain, payouts };
 
     let app = crate::routes::router(state.clone());
     let mut on_stop = stopped.clone();
@@ -124,7 +149,7 @@ pub async fn start(config: Config) -> Result<Handle, StartError> {
     });
     let sweeper = tokio::spawn(sweep(state.db.clone(), stopped));
     tracing::info!(%addr, database = %state.config.database, "coordinator listening");
-    Ok(Handle { addr, stop, server, sweeper, db })
+    Ok(Handle { addr, stop, server, sweeper, payouts: payout_task, db })
 }
 
 /// Every second: expire overdue leases (their jobs reopen); every minute: forget

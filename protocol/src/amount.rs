@@ -59,6 +59,43 @@ impl TokenAmount {
     }
 }
 
+/// A string that is not an amount of tokens.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{input:?} is not an amount of tokens: {why}")]
+pub struct ParseTokensError {
+    /// What was given.
+    pub input: String,
+    /// What is wrong with it.
+    pub why: &'static str,
+}
+
+impl TokenAmount {
+    /// Parses a decimal amount of whole tokens as people type it (`"1.5"`, `"0.001"`,
+    /// `"20"`) into base units, exactly: at most 18 decimals, no sign, no exponent.
+    pub fn from_token_str(s: &str) -> Result<Self, ParseTokensError> {
+        let err = |why| ParseTokensError { input: s.to_owned(), why };
+        let t = s.trim();
+        let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
+        if whole.is_empty() && frac.is_empty() {
+            return Err(err("expected digits like 1.5"));
+        }
+        if !whole.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+            return Err(err("only digits and one decimal point are allowed, like 1.5"));
+        }
+        if frac.len() > TOKEN_DECIMALS as usize {
+            return Err(err("more than 18 decimals (the token's smallest unit is 0.000000000000000001)"));
+        }
+        let w: u128 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| err("too large"))? };
+        let f: u128 = if frac.is_empty() {
+            0
+        } else {
+            let padded = format!("{frac:0<18}");
+            padded.parse().map_err(|_| err("bad decimals"))?
+        };
+        w.checked_mul(BASE_UNITS_PER_TOKEN).and_then(|x| x.checked_add(f)).map(Self).ok_or_else(|| err("too large"))
+    }
+}
+
 impl fmt::Display for TokenAmount {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0)
@@ -101,6 +138,17 @@ mod tests {
         assert_eq!(serde_json::from_str::<TokenAmount>(&json).unwrap(), a);
         for bad in ["\"-1\"", "\"1.5\"", "\"\"", "\"1e3\"", "12", "\"999999999999999999999999999999999999999999\""] {
             assert!(serde_json::from_str::<TokenAmount>(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn token_strings_parse_exactly() {
+        assert_eq!(TokenAmount::from_token_str("1.5").unwrap(), TokenAmount(1_500_000_000_000_000_000));
+        assert_eq!(TokenAmount::from_token_str(" 20 ").unwrap(), TokenAmount::tokens(20));
+        assert_eq!(TokenAmount::from_token_str(".000000000000000001").unwrap(), TokenAmount(1));
+        assert_eq!(TokenAmount::from_token_str("0.001").unwrap().to_token_string(), "0.001");
+        for bad in ["", ".", "-1", "1e3", "1.2.3", "0.0000000000000000001", "abc", "1,5", &"9".repeat(40)] {
+            assert!(TokenAmount::from_token_str(bad).is_err(), "{bad}");
         }
     }
 

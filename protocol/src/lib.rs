@@ -8,6 +8,8 @@
 //! - [`auth`]: signing a request (EIP-191 over a canonical string) and verifying it.
 //! - [`inputs`]: the seeded generator of a matmul job's A and B — *the* definition.
 //! - [`verify`]: Freivalds' check of C = A·B with a tolerance derived from the data.
+//! - [`withdrawal`]: the EIP-712 withdrawal owners sign, its request/status bodies,
+//!   payout address rules (EIP-55).
 //!
 //! # A node's lease flow
 //! 1. `POST /v1/nodes` with a signed [`wire::NodeRegistration`].
@@ -25,6 +27,7 @@ pub mod auth;
 pub mod inputs;
 pub mod verify;
 pub mod wire;
+pub mod withdrawal;
 
 pub use alloy::primitives::Address;
 pub use amount::TokenAmount;

@@ -299,6 +299,22 @@ pub struct NetworkStatus {
     pub online_window_s: u64,
     /// Base units per TFLOP of verified work.
     pub reward_per_tflop: TokenAmount,
+    /// Chain id withdrawals are signed for and paid on
+    /// ([`crate::withdrawal::DEVNET_CHAIN_ID`] on a devnet).
+    #[serde(default)]
+    pub chain_id: u64,
+    /// The token's symbol, e.g. "IDLE".
+    #[serde(default)]
+    pub token_symbol: String,
+    /// The ERC-20 contract paid from (`None` on a devnet).
+    #[serde(default)]
+    pub token_address: Option<Address>,
+    /// No chain configured: withdrawals are settled in the ledger only.
+    #[serde(default)]
+    pub devnet: bool,
+    /// Smallest withdrawal, base units.
+    #[serde(default)]
+    pub min_withdrawal: TokenAmount,
 }
 
 /// What went wrong, for a program to act on.
@@ -325,6 +341,10 @@ pub enum ErrorKind {
     ResultRejected,
     /// Too many requests or open leases (429).
     RateLimited,
+    /// A withdrawal above the withdrawable balance (409); nothing was debited.
+    InsufficientBalance,
+    /// The treasury cannot pay this withdrawal now (503); nothing was debited.
+    TreasuryLow,
     /// The coordinator's fault (500).
     Internal,
 }

@@ -1,6 +1,9 @@
 //! The local network the app embeds (DESIGN §6): the reference coordinator on
 //! 127.0.0.1 (a free port) with its database in the data folder. The core cannot depend
-//! on the coordinator crate, so the app hands it this [`Launcher`].
+//! on the coordinator crate, so the app hands it this [`Launcher`]. Like `idlewatt-node`,
+//! it pays withdrawals on the chain given by `IDLEWATT_CHAIN_RPC_URL`, `IDLEWATT_CHAIN_ID`,
+//! `IDLEWATT_TOKEN_ADDRESS` and `IDLEWATT_TREASURY_KEY(_FILE)`, or settles them in its
+//! ledger only (a devnet) when none is set.
 
 use std::sync::Arc;
 
@@ -32,8 +35,12 @@ pub fn launcher() -> Launcher {
     Arc::new(|data: DataDirs| {
         Box::pin(async move {
             let database = data.join(DATABASE_FILE);
+            // No chain configured: a devnet (withdrawals settled in its ledger only);
+            // `IDLEWATT_CHAIN_RPC_URL` etc. (what `scripts/devchain` prints) pay for real.
+            let chain = idlewatt_coordinator::ChainConfig::from_env()?;
             let config = idlewatt_coordinator::Config {
                 database: database.to_string_lossy().into_owned(),
+                chain,
                 ..idlewatt_coordinator::Config::default()
             };
             let handle = idlewatt_coordinator::start(config).await.map_err(|e| e.to_string())?;

@@ -163,6 +163,23 @@ impl From<ComputeError> for AppError {
     }
 }
 
+impl From<crate::network::WithdrawError> for AppError {
+    fn from(e: crate::network::WithdrawError) -> Self {
+        use crate::network::WithdrawError as W;
+        match e {
+            W::Address(_) | W::Amount(_) | W::BelowMinimum { .. } => {
+                Self::new(ErrorKind::InvalidInput, sentence(&e.to_string()))
+            }
+            W::Client(ClientError::Api { message, .. }) => Self::new(
+                ErrorKind::Chain,
+                format!("The network did not accept the withdrawal: {}", sentence(&message)),
+            ),
+            W::Client(c) => c.into(),
+            W::Sign(_) | W::SignerMismatch { .. } => Self::internal("signing the withdrawal", e),
+        }
+    }
+}
+
 impl From<crate::paths::PathsError> for AppError {
     fn from(e: crate::paths::PathsError) -> Self {
         Self::new(ErrorKind::Internal, format!("{} Check that your home folder is writable.", sentence(&e.to_string())))

@@ -751,24 +751,60 @@ impl AppCore {
         validate_address(address)
     }
 
-    /// Withdraws `amount` tokens to `to`.
-    ///
-    /// Not wired yet: the coordinator's `POST /v1/withdrawals` and its client arrive with
-    /// the `chain` branch (issue 6); until then this says so.
+    /// A client that signs as the wallet, and the wallet's signer.
+    async fn signing_client(&self) -> Result<(CoordinatorClient, Arc<crate::wallet::WalletSigner>), AppError> {
+        let signer = Arc::new(self.wallet_call(Wallet::signer).await?);
+        let url = self.network_url().await?;
+        Ok((CoordinatorClient::new(&url, signer.clone())?, signer))
+    }
+
+    /// Withdraws `amount` tokens (a decimal string) to `to` (EIP-55 checked); the answer
+    /// is the queued withdrawal, and [`AppEvent::Withdrawal`] follows it until it is
+    /// confirmed or failed.
     pub async fn withdraw(&self, to: &str, amount: &str) -> Result<WithdrawalView, AppError> {
         let check = validate_address(to);
         if !check.ok {
             return Err(AppError::new(ErrorKind::InvalidInput, check.message.unwrap_or_default()));
         }
-        if !amount.trim().parse::<f64>().is_ok_and(|a| a.is_finite() && a > 0.0) {
-            return Err(AppError::new(ErrorKind::InvalidInput, "Enter an amount of tokens greater than 0, like 12.5."));
-        }
-        Err(withdrawals_unavailable())
+        let (client, signer) = self.signing_client().await?;
+        let info = crate::network::withdraw(&client, signer.as_ref(), to, amount).await?;
+        let view = views::withdrawal(&info);
+        self.publish(AppEvent::Withdrawal(view.clone()));
+        tokio::spawn(self.clone().follow_withdrawal(client, view.clone()));
+        let _ = self.balance().await;
+        Ok(view)
     }
 
-    /// The withdrawals made from this wallet (not wired yet, see [`Self::withdraw`]).
+    /// Polls a withdrawal until it is final, publishing each change.
+    async fn follow_withdrawal(self, client: CoordinatorClient, mut last: WithdrawalView) {
+        let mut wait = Duration::from_millis(500);
+        while !matches!(last.status, WithdrawalStatus::Confirmed | WithdrawalStatus::Failed) {
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(Duration::from_secs(15));
+            match client.withdrawal(&last.id).await {
+                Ok(info) => {
+                    let view = views::withdrawal(&info);
+                    if view != last {
+                        self.publish(AppEvent::Withdrawal(view.clone()));
+                        last = view;
+                    }
+                }
+                Err(e) => tracing::debug!(%e, id = %last.id, "withdrawal status not read"),
+            }
+        }
+        let _ = self.balance().await;
+    }
+
+    /// The wallet's withdrawals, newest first.
     pub async fn withdrawals(&self) -> Result<Vec<WithdrawalView>, AppError> {
-        Err(withdrawals_unavailable())
+        let address = self
+            .wallet_call(Wallet::info)
+            .await?
+            .map(|i| i.address)
+            .ok_or_else(|| AppError::from(crate::wallet::WalletError::NoWallet))?;
+        let url = self.network_url().await?;
+        let list = CoordinatorClient::read_only(&url)?.withdrawals(address).await?;
+        Ok(list.iter().map(views::withdrawal).collect())
     }
 
     // --- settings ---
@@ -794,11 +830,4 @@ impl AppCore {
         }
         Ok(settings)
     }
-}
-
-fn withdrawals_unavailable() -> AppError {
-    AppError::new(
-        ErrorKind::Network,
-        "Withdrawals are not available yet in this version of Idlewatt. Your tokens stay safe in your balance; you can withdraw them after the next update.",
-    )
 }

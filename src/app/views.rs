@@ -7,7 +7,9 @@ use std::time::Instant;
 use chrono::{Local, NaiveDate};
 use idlewatt_protocol::wire::AccountBalance;
 
-use super::dto::{Balance, DayEnergy, EnergyReport, GpuInfo, Hardware, HostInfo, SensorInfo};
+use super::dto::{
+    Balance, DayEnergy, EnergyReport, GpuInfo, Hardware, HostInfo, SensorInfo, WithdrawalStatus, WithdrawalView,
+};
 use super::error::AppError;
 use super::ledger::Ledger;
 use crate::compute::{AdapterPolicy, Engine, GpuProfile, HostProfile};
@@ -147,4 +149,25 @@ pub fn energy(data: &DataDirs, settings: &Settings, days: u32, ledger: &Ledger) 
         total_wh: store.total()?.total_wh(),
         jobs_done: jobs.verified + jobs.rejected,
     })
+}
+
+/// A withdrawal as the app shows it.
+pub fn withdrawal(w: &idlewatt_protocol::withdrawal::WithdrawalInfo) -> WithdrawalView {
+    use idlewatt_protocol::withdrawal::WithdrawalStatus as S;
+    WithdrawalView {
+        id: w.id.clone(),
+        to: w.to.to_checksum(None),
+        amount: w.amount.to_token_string(),
+        status: match w.status {
+            S::Queued => WithdrawalStatus::Queued,
+            S::Submitted => WithdrawalStatus::Submitted,
+            S::Confirmed => WithdrawalStatus::Confirmed,
+            S::Failed => WithdrawalStatus::Failed,
+        },
+        tx_hash: w.tx_hash.map(|h| h.to_string()),
+        block: w.block,
+        reason: w.reason.clone(),
+        devnet: w.devnet,
+        created_at_ms: w.created_at_ms,
+    }
 }

@@ -19,6 +19,9 @@ use idlewatt::wallet::WalletError;
 // The `wallet` subcommands (in a folder cargo does not treat as another binary).
 #[path = "idlewatt-node/wallet_cli.rs"]
 mod wallet_cli;
+// The `withdraw` and `withdrawals` subcommands.
+#[path = "idlewatt-node/withdraw_cli.rs"]
+mod withdraw_cli;
 
 #[derive(Parser, Debug)]
 #[command(name = "idlewatt-node", version, about = "Lend your idle GPU to the Idlewatt network, headless.")]
@@ -88,6 +91,36 @@ enum Command {
         #[arg(long, value_parser = parse_address)]
         address: Option<idlewatt_protocol::Address>,
         /// Coordinator URL (http://host:port). Default: the local network in the data folder.
+        #[arg(long)]
+        coordinator: Option<String>,
+    },
+    /// Withdraw earnings to an address on chain (the network pays the gas).
+    Withdraw {
+        /// Where to pay (0x…; mixed case must be a valid EIP-55 checksum).
+        #[arg(long)]
+        to: String,
+        /// How many tokens, e.g. 1.5.
+        #[arg(long)]
+        amount: String,
+        /// Print JSON (the final state of the withdrawal) instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Coordinator URL (http://host:port). Default: the setting, else the local network.
+        #[arg(long)]
+        coordinator: Option<String>,
+        /// Seconds to follow the withdrawal until it is confirmed or failed (0: do not wait).
+        #[arg(long, default_value_t = 120)]
+        wait: u64,
+    },
+    /// List this wallet's withdrawals: status, transaction hash, block.
+    Withdrawals {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Whose withdrawals (0x…). Default: this node's wallet.
+        #[arg(long, value_parser = parse_address)]
+        address: Option<idlewatt_protocol::Address>,
+        /// Coordinator URL (http://host:port). Default: the setting, else the local network.
         #[arg(long)]
         coordinator: Option<String>,
     },
@@ -173,6 +206,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Wallet { command } => wallet_cli::run(command),
         Command::Balance { json, address, coordinator } => balance(json, address, coordinator),
+        Command::Withdraw { to, amount, json, coordinator, wait } => {
+            withdraw_cli::withdraw(&to, &amount, json, coordinator, std::time::Duration::from_secs(wait))
+        }
+        Command::Withdrawals { json, address, coordinator } => withdraw_cli::list(json, address, coordinator),
     }
 }
 
@@ -234,18 +271,23 @@ fn balance(json: bool, address: Option<idlewatt_protocol::Address>, coordinator:
 /// network configured. Only the binary embeds it; the library talks HTTP to any
 /// coordinator.
 #[cfg(feature = "embedded-network")]
-mod embedded {
+pub(crate) mod embedded {
     use anyhow::Context;
     use idlewatt::paths::DataDirs;
 
     /// The database file of the local network, in the data folder.
     pub const DATABASE_FILE: &str = "network.sqlite";
 
-    /// Starts the local network; `handle.url()` is where to point the client.
+    /// Starts the local network; `handle.url()` is where to point the client. With no
+    /// chain it is a devnet (withdrawals settled in its ledger only); the chain of
+    /// `IDLEWATT_CHAIN_RPC_URL` etc. (what `scripts/devchain` prints) makes it pay out
+    /// for real.
     pub async fn start(data: &DataDirs) -> anyhow::Result<idlewatt_coordinator::Handle> {
         let database = data.join(DATABASE_FILE);
+        let chain = idlewatt_coordinator::ChainConfig::from_env().map_err(anyhow::Error::msg)?;
         let config = idlewatt_coordinator::Config {
             database: database.to_string_lossy().into_owned(),
+            chain,
             ..idlewatt_coordinator::Config::default()
         };
         idlewatt_coordinator::start(config)

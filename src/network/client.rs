@@ -17,6 +17,7 @@ use idlewatt_protocol::wire::{
     AccountBalance, ErrorBody, ErrorKind, HardwareSummary, Lease, LeaseRequest, NetworkStatus, NodeLimits,
     NodeRegistration, Registered, ResultSubmission, SubmissionOutcome,
 };
+use idlewatt_protocol::withdrawal::{WithdrawalInfo, WithdrawalRequest};
 use reqwest::{Method, StatusCode, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -257,6 +258,23 @@ impl CoordinatorClient {
         self.call::<(), _>(Method::GET, &format!("/v1/accounts/{address}"), None).await
     }
 
+    /// `POST /v1/withdrawals`: a signed withdrawal (see [`super::withdraw()`]). Idempotent
+    /// by its nonce: sending it again answers the same withdrawal.
+    pub async fn submit_withdrawal(&self, request: &WithdrawalRequest) -> Result<WithdrawalInfo, ClientError> {
+        self.call(Method::POST, "/v1/withdrawals", Some(request)).await
+    }
+
+    /// `GET /v1/withdrawals/{id}`.
+    pub async fn withdrawal(&self, id: &str) -> Result<WithdrawalInfo, ClientError> {
+        let id = path_segment(id)?;
+        self.call::<(), _>(Method::GET, &format!("/v1/withdrawals/{id}"), None).await
+    }
+
+    /// `GET /v1/accounts/{address}/withdrawals`, newest first.
+    pub async fn withdrawals(&self, address: Address) -> Result<Vec<WithdrawalInfo>, ClientError> {
+        self.call::<(), _>(Method::GET, &format!("/v1/accounts/{address}/withdrawals"), None).await
+    }
+
     /// `GET /v1/network`.
     pub async fn network_status(&self) -> Result<NetworkStatus, ClientError> {
         self.call::<(), _>(Method::GET, "/v1/network", None).await
@@ -347,7 +365,7 @@ fn path_segment(id: &str) -> Result<&str, ClientError> {
     if !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
         Ok(id)
     } else {
-        Err(ClientError::InvalidUrl { url: id.to_owned(), reason: "a lease id must be 1-128 of [A-Za-z0-9_-]".into() })
+        Err(ClientError::InvalidUrl { url: id.to_owned(), reason: "an id must be 1-128 of [A-Za-z0-9_-]".into() })
     }
 }
 

@@ -8,6 +8,8 @@
 //! - [`outbox`]: [`Outbox`]: results written to disk before the first submit attempt.
 //! - [`jobs`]: [`NetworkJobs`]: registers, leases, submits, drains the outbox.
 //! - [`for_wallet`]: the `NetworkJobs` of the owner's keyring wallet (node binary and app).
+//! - [`withdraw`]: [`withdraw()`](withdraw::withdraw): checks, signs (EIP-712) and
+//!   submits a withdrawal of earnings to an on-chain address.
 //!
 //! The library never embeds a coordinator; the node binary does (feature
 //! `embedded-network`).
@@ -17,9 +19,11 @@ pub mod for_wallet;
 pub mod jobs;
 pub mod outbox;
 pub mod signer;
+pub mod withdraw;
 
 pub use client::{ClientError, CoordinatorClient, RetryPolicy};
 pub use for_wallet::{ForWalletError, hardware_summary, jobs_for_wallet};
 pub use jobs::{FlushReport, NetworkJobs, NetworkJobsError};
 pub use outbox::{Outbox, OutboxError, PendingResult};
 pub use signer::{RequestSigner, SignerError};
+pub use withdraw::{WithdrawError, WithdrawalSigner, withdraw};

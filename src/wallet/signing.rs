@@ -9,41 +9,15 @@ use std::fmt;
 use alloy::primitives::{Address, B256, ChainId, Signature};
 use alloy::signers::SignerSync;
 use alloy::signers::local::PrivateKeySigner;
-use alloy::sol_types::{Eip712Domain, SolStruct, eip712_domain};
+use alloy::sol_types::{Eip712Domain, SolStruct};
 
 use super::WalletError;
 
-alloy::sol! {
-    /// A request to pay `amount` (token base units) of the owner's verified balance to
-    /// `to`, signed with EIP-712 under [`withdrawal_domain`]. The coordinator pays a given
-    /// `(signer, nonce)` at most once.
-    #[derive(Debug, PartialEq, Eq)]
-    struct Withdrawal {
-        address to;
-        uint256 amount;
-        uint64 nonce;
-        uint64 chainId;
-    }
-}
-
-/// EIP-712 domain name of Idlewatt's typed data.
-pub const DOMAIN_NAME: &str = "Idlewatt";
-/// EIP-712 domain version.
-pub const DOMAIN_VERSION: &str = "1";
-
-/// The EIP-712 domain withdrawals are signed under, for one chain.
-pub fn withdrawal_domain(chain_id: ChainId) -> Eip712Domain {
-    eip712_domain! {
-        name: DOMAIN_NAME,
-        version: DOMAIN_VERSION,
-        chain_id: chain_id,
-    }
-}
-
-/// The hash a withdrawal's signature signs (EIP-712 `\x19\x01 ‖ domain ‖ struct`).
-pub fn withdrawal_signing_hash(withdrawal: &Withdrawal) -> B256 {
-    withdrawal.eip712_signing_hash(&withdrawal_domain(withdrawal.chainId))
-}
+// The withdrawal's typed data and domain are the protocol's, so the coordinator that
+// verifies hashes exactly what the wallet signs.
+pub use idlewatt_protocol::withdrawal::{
+    DOMAIN_NAME, DOMAIN_VERSION, Withdrawal, withdrawal_domain, withdrawal_signing_hash,
+};
 
 /// Who signed an EIP-191 personal message.
 pub fn recover_message_signer(message: &[u8], signature: &Signature) -> Result<Address, WalletError> {

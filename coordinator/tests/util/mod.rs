@@ -45,8 +45,13 @@ pub const LIMITS: NodeLimits = NodeLimits { max_dim: 4096, max_buffer_bytes: 1 <
 
 impl Node {
     pub fn new(handle: &Handle, n: u8) -> Self {
+        Self::at(&handle.url(), n)
+    }
+
+    /// A node of the coordinator at `base` (e.g. one running as a subprocess).
+    pub fn at(base: &str, n: u8) -> Self {
         let key = PrivateKeySigner::from_bytes(&B256::repeat_byte(n)).unwrap();
-        Self { key, http: reqwest::Client::new(), base: handle.url() }
+        Self { key, http: reqwest::Client::new(), base: base.to_owned() }
     }
 
     pub fn address(&self) -> alloy::primitives::Address {
