@@ -6,11 +6,15 @@ import {
   formatCo2,
   formatDay,
   formatDuration,
-  formatKwh,
+  formatEnergy,
   formatMoney,
   formatPercent,
   formatTokens,
   formatWatts,
+  axisDecimals,
+  energyUnit,
+  numberAxisLabels,
+  timeAxisLabels,
   shortHex,
   tokenDecimals,
 } from "./format";
@@ -24,11 +28,23 @@ describe("formatters", () => {
     expect(sp(formatWatts(4.23, "de-DE"))).toBe("4,2 W");
     expect(formatWatts(NaN, "en-US")).toBe("–");
   });
-  it("kWh from Wh", () => {
-    expect(sp(formatKwh(42, "en-US"))).toBe("0.042 kWh");
-    expect(sp(formatKwh(1500, "de-DE"))).toBe("1,50 kWh");
-    expect(sp(formatKwh(12345, "en-US"))).toBe("12.3 kWh");
-    expect(sp(formatKwh(0, "en-US"))).toBe("0.000 kWh");
+  it("energy: Wh below 1 kWh, kWh above, tiny amounts never a bare zero", () => {
+    expect(sp(formatEnergy(3.2, "en-US"))).toBe("3.2 Wh");
+    expect(sp(formatEnergy(3.2, "de-DE"))).toBe("3,2 Wh");
+    expect(sp(formatEnergy(0.43, "en-US"))).toBe("0.43 Wh");
+    expect(sp(formatEnergy(0.043, "de-DE"))).toBe("0,043 Wh");
+    expect(sp(formatEnergy(0.004, "en-US"))).toBe("<0.01 Wh");
+    expect(sp(formatEnergy(0.004, "de-DE"))).toBe("<0,01 Wh");
+    expect(sp(formatEnergy(0, "en-US"))).toBe("0 Wh");
+    expect(sp(formatEnergy(42, "en-US"))).toBe("42 Wh");
+    expect(sp(formatEnergy(312.4, "de-DE"))).toBe("312 Wh");
+    expect(sp(formatEnergy(999.4, "en-US"))).toBe("999 Wh");
+    expect(sp(formatEnergy(999.6, "en-US"))).toBe("1.00 kWh");
+    expect(sp(formatEnergy(1500, "de-DE"))).toBe("1,50 kWh");
+    expect(sp(formatEnergy(1234, "en-US"))).toBe("1.23 kWh");
+    expect(sp(formatEnergy(12345, "en-US"))).toBe("12.3 kWh");
+    expect(sp(formatEnergy(12345, "de-DE"))).toBe("12,3 kWh");
+    expect(formatEnergy(NaN, "en-US")).toBe("–");
   });
   it("°C, percent, CO₂", () => {
     expect(sp(formatCelsius(64.6, "en-US"))).toBe("65 °C");
@@ -37,6 +53,13 @@ describe("formatters", () => {
     expect(sp(formatCo2(12.34, "en-US"))).toBe("12 g");
     expect(sp(formatCo2(1.23, "en-US"))).toBe("1.2 g");
     expect(sp(formatCo2(1234, "de-DE"))).toBe("1,23 kg");
+    expect(sp(formatCo2(0.4, "en-US"))).toBe("0.4 g");
+    expect(sp(formatCo2(0.4, "de-DE"))).toBe("0,4 g");
+    expect(sp(formatCo2(0.043, "en-US"))).toBe("0.043 g");
+    expect(sp(formatCo2(3.24, "de-DE"))).toBe("3,2 g");
+    expect(sp(formatCo2(0.001, "en-US"))).toBe("<0.01 g");
+    expect(sp(formatCo2(0, "en-US"))).toBe("0 g");
+    expect(sp(formatCo2(9.97, "en-US"))).toBe("10 g");
   });
   it("durations", () => {
     expect(formatDuration(42)).toBe("0:42");
@@ -74,5 +97,50 @@ describe("formatters", () => {
     expect(formatDay("2026-11-23", "en-US")).toBe("Mon");
     expect(shortHex("0x" + "ab".repeat(32))).toBe("0xababab…abab");
     expect(shortHex("0x1234")).toBe("0x1234");
+  });
+
+  it("time axis: compact 24-hour labels, seconds only when ticks are under a minute apart", () => {
+    const t0 = new Date(2026, 10, 24, 21, 27, 49).getTime() / 1000;
+    const secs = [t0, t0 + 1, t0 + 2];
+    expect(timeAxisLabels(secs, 1, "en-US")).toEqual(["21:27:49", "21:27:50", "21:27:51"]);
+    expect(timeAxisLabels(secs, 1, "de-DE")).toEqual(["21:27:49", "21:27:50", "21:27:51"]);
+    const m0 = new Date(2026, 10, 24, 9, 5, 0).getTime() / 1000;
+    const mins = [m0, m0 + 120, m0 + 240];
+    expect(timeAxisLabels(mins, 120, "en-US")).toEqual(["09:05", "09:07", "09:09"]);
+    expect(timeAxisLabels(mins, 120, "de-DE")).toEqual(["09:05", "09:07", "09:09"]);
+    for (const l of timeAxisLabels(mins, 120, "en-US")) expect(l).not.toMatch(/AM|PM/);
+    // Midnight is 00:00, never 24:00.
+    const midnight = new Date(2026, 10, 25, 0, 0, 0).getTime() / 1000;
+    expect(timeAxisLabels([midnight], 60, "en-US")).toEqual(["00:00"]);
+    // A tick step of whole minutes but splits off the minute still shows seconds.
+    expect(timeAxisLabels([m0 + 30, m0 + 90], 60, "en-US")).toEqual(["09:05:30", "09:06:30"]);
+  });
+  it("time axis labels never repeat", () => {
+    const m0 = new Date(2026, 10, 24, 9, 5, 0).getTime() / 1000;
+    const labels = timeAxisLabels([m0, m0, m0 + 60], 60, "en-US");
+    expect(labels).toEqual(["09:05", "", "09:06"]);
+  });
+  it("number axis: enough decimals for tiny steps, no duplicate labels", () => {
+    expect(numberAxisLabels([0, 0.002, 0.004], "en-US")).toEqual(["0", "0.002", "0.004"]);
+    expect(numberAxisLabels([0, 0.002, 0.004], "de-DE")).toEqual(["0", "0,002", "0,004"]);
+    expect(numberAxisLabels([0, 0.0001, 0.0002], "en-US")).toEqual(["0", "0.0001", "0.0002"]);
+    // Floating-point noise from the tick generator does not add decimals.
+    expect(numberAxisLabels([0, 0.1, 0.2, 0.30000000000000004], "en-US")).toEqual(["0", "0.1", "0.2", "0.3"]);
+    expect(numberAxisLabels([0, 0.5, 1, 1.5], "de-DE")).toEqual(["0", "0,5", "1,0", "1,5"]);
+    expect(numberAxisLabels([0, 500, 1000, 1500], "en-US")).toEqual(["0", "500", "1,000", "1,500"]);
+    expect(numberAxisLabels([0, 500, 1000, 1500], "de-DE")).toEqual(["0", "500", "1.000", "1.500"]);
+    expect(numberAxisLabels([0, 0.0025, 0.005], "en-US")).toEqual(["0", "0.0025", "0.0050"]);
+    for (const splits of [[0, 0.001, 0.002, 0.003, 0.004], [0, 2e-7, 4e-7], [0, 5, 10, 15]]) {
+      const labels = numberAxisLabels(splits, "en-US");
+      expect(new Set(labels).size).toBe(labels.length);
+    }
+    expect(axisDecimals([])).toBe(0);
+    expect(axisDecimals([0.004])).toBe(3);
+  });
+  it("energy chart unit: Wh below 1 kWh, kWh above", () => {
+    expect(energyUnit(0.2)).toEqual({ unit: "Wh", scale: 1 });
+    expect(energyUnit(999)).toEqual({ unit: "Wh", scale: 1 });
+    expect(energyUnit(1000)).toEqual({ unit: "kWh", scale: 1 / 1000 });
+    expect(energyUnit(NaN)).toEqual({ unit: "Wh", scale: 1 });
   });
 });

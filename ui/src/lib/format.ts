@@ -14,12 +14,28 @@ export function formatWatts(w: number, locale: string): string {
   return num(w, locale, Math.abs(w) < 10 ? 1 : 0) + NBSP + "W";
 }
 
-/** Energy given in Wh, shown in kWh with up to 3 decimals ("0.042 kWh"). */
-export function formatKwh(wh: number, locale: string): string {
+/**
+ * Energy given in Wh: Wh below 1 kWh ("3.2 Wh", "312 Wh", "0.43 Wh"), kWh from 1 kWh up
+ * ("1.50 kWh", "12.3 kWh"). A tiny non-zero amount is never shown as a bare zero ("<0.01 Wh").
+ */
+export function formatEnergy(wh: number, locale: string): string {
   if (!Number.isFinite(wh)) return "–";
-  const kwh = wh / 1000;
-  const frac = Math.abs(kwh) >= 10 ? 1 : Math.abs(kwh) >= 1 ? 2 : 3;
-  return num(kwh, locale, frac, frac) + NBSP + "kWh";
+  const a = Math.abs(wh);
+  if (a >= 999.5) {
+    const kwh = wh / 1000;
+    const frac = Math.abs(kwh) >= 9.995 ? 1 : 2;
+    return num(kwh, locale, frac, frac) + NBSP + "kWh";
+  }
+  return small(wh, locale) + NBSP + "Wh";
+}
+
+/** "0", "<0.01", two significant digits below 1, one decimal below 10, whole numbers above. */
+function small(v: number, locale: string): string {
+  const a = Math.abs(v);
+  if (a === 0) return num(0, locale, 0);
+  if (a < 0.01) return "<" + num(0.01, locale, 2);
+  if (a < 1) return new Intl.NumberFormat(locale, { maximumSignificantDigits: 2 }).format(v);
+  return num(v, locale, a < 9.95 ? 1 : 0);
 }
 
 export function formatCelsius(c: number, locale: string): string {
@@ -33,11 +49,11 @@ export function formatPercent(share: number, locale: string): string {
   return new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 0 }).format(share);
 }
 
-/** Grams of CO₂: "12 g", "1.2 kg". */
+/** Grams of CO₂: "0.4 g", "0.04 g", "3.2 g", "12 g", "1.23 kg"; tiny amounts "<0.01 g", never a bare 0. */
 export function formatCo2(g: number, locale: string): string {
   if (!Number.isFinite(g)) return "–";
-  if (Math.abs(g) >= 1000) return num(g / 1000, locale, 2) + NBSP + "kg";
-  return num(g, locale, Math.abs(g) < 10 ? 1 : 0) + NBSP + "g";
+  if (Math.abs(g) >= 999.5) return num(g / 1000, locale, 2) + NBSP + "kg";
+  return small(g, locale) + NBSP + "g";
 }
 
 /** Seconds as m:ss or h:mm:ss ("0:42", "5:00", "1:02:03"); negative counts as zero. */
@@ -119,6 +135,69 @@ export function formatTime(ms: number, locale: string, seconds = false): string 
     minute: "2-digit",
     ...(seconds ? { second: "2-digit" } : {}),
   }).format(new Date(ms));
+}
+
+/**
+ * Labels of a time axis (uPlot `values`): `splits` in seconds, `incr` the tick step uPlot
+ * chose. Compact 24-hour clock times without AM/PM ("21:27", or "21:27:49" when ticks are
+ * less than a minute apart) so they stay short in every locale; a label equal to the one
+ * before it is left blank, so no two ticks ever read the same.
+ */
+export function timeAxisLabels(splits: number[], incr: number, locale: string): string[] {
+  const fmt = new Intl.DateTimeFormat(locale, {
+    hour: "2-digit",
+    minute: "2-digit",
+    ...(incr < 60 || splits.some((v) => v % 60 !== 0) ? { second: "2-digit" } : {}),
+    hourCycle: "h23",
+  });
+  return dedupe(splits.map((v) => fmt.format(new Date(v * 1000))));
+}
+
+/** Minimum pixels between time-axis ticks: room for "00:00:00" plus a gap. */
+export const TIME_AXIS_SPACE = 80;
+
+/** Tick steps (seconds) a time axis may use: round seconds, minutes and hours. */
+export const TIME_AXIS_INCRS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400];
+
+/**
+ * Labels of a numeric axis (uPlot `values`) with as many decimals as the tick step needs, so
+ * 0.002 / 0.004 are told apart instead of all reading "0"; the same decimals on every tick;
+ * 0 as "0"; duplicates (should rounding ever produce one) left blank.
+ */
+export function numberAxisLabels(splits: number[], locale: string): string[] {
+  const d = axisDecimals(splits);
+  const fmt = new Intl.NumberFormat(locale, { minimumFractionDigits: d, maximumFractionDigits: d });
+  return dedupe(splits.map((v) => (Math.abs(v) < 1e-12 ? fmt.format(0).replace(/[.,]0+$/, "") : fmt.format(v))));
+}
+
+/** Fewest decimals (0..12) that show every split exactly, to a millionth of the tick step. */
+export function axisDecimals(splits: number[]): number {
+  const finite = splits.filter(Number.isFinite);
+  if (finite.length === 0) return 0;
+  let step = Infinity;
+  for (let i = 1; i < finite.length; i++) {
+    const diff = Math.abs(finite[i]! - finite[i - 1]!);
+    if (diff > 0) step = Math.min(step, diff);
+  }
+  if (!Number.isFinite(step)) step = Math.abs(finite[0]!) || 1;
+  const tol = step * 1e-6;
+  for (let d = 0; d <= 12; d++) {
+    const p = 10 ** d;
+    if (finite.every((v) => Math.abs(Math.round(v * p) / p - v) <= tol)) return d;
+  }
+  return 12;
+}
+
+function dedupe(labels: string[]): string[] {
+  return labels.map((l, i) => (i > 0 && labels.slice(0, i).includes(l) ? "" : l));
+}
+
+/**
+ * The unit for a chart of daily energies given in Wh: Wh while the largest is under 1 kWh,
+ * else kWh; `scale` converts a Wh value into that unit.
+ */
+export function energyUnit(maxWh: number): { unit: "Wh" | "kWh"; scale: number } {
+  return Number.isFinite(maxWh) && Math.abs(maxWh) >= 1000 ? { unit: "kWh", scale: 1 / 1000 } : { unit: "Wh", scale: 1 };
 }
 
 /** Short weekday label of a local YYYY-MM-DD date ("Mon" / "Mo."). */

@@ -89,7 +89,7 @@ export const de: Messages = {
   "dash.net_cost": "Strom",
   "dash.week": "Letzte 7 Tage",
   "dash.week_earnings": "Verdienst pro Tag",
-  "dash.week_energy": "Energie pro Tag (kWh)",
+  "dash.week_energy": "Energie pro Tag ({unit})",
   "dash.jobs": "Aufträge",
   "dash.jobs_done": "Erledigt",
   "dash.jobs_verified": "Bestätigt",

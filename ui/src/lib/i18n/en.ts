@@ -88,7 +88,7 @@ export const en = {
   "dash.net_cost": "electricity",
   "dash.week": "Last 7 days",
   "dash.week_earnings": "Earnings per day",
-  "dash.week_energy": "Energy per day (kWh)",
+  "dash.week_energy": "Energy per day ({unit})",
   "dash.jobs": "Jobs",
   "dash.jobs_done": "Done",
   "dash.jobs_verified": "Verified",

@@ -7,7 +7,8 @@
 // so production builds (`npm run build`) do not contain it, and no test uses it. Query
 // parameters pick a scenario: `?onboarding`, `?state=paused|throttled|waiting|error`,
 // `?lang=de`, `?nowallet`, `?unconfirmed` (a wallet whose backup is not confirmed), `?empty`
-// (no history/samples).
+// (no history/samples), `?fresh` (a first run: a few seconds of samples, a few Wh today and
+// tiny earnings, nothing on earlier days).
 import { mockIPC } from "@tauri-apps/api/mocks";
 import { emit } from "@tauri-apps/api/event";
 import type {
@@ -123,6 +124,13 @@ export function install(): void {
       earned: back === 0 ? "3.2125" : ["9.5", "12.75", "6.25", "14.125", "10.5", "4.75"][back % 6]!,
     };
   });
+  if (q.has("fresh")) {
+    days.forEach((d, i) => {
+      const wh = i === 6 ? 0.42 : 0;
+      Object.assign(d, { wh, measured_wh: 0, cost: (wh / 1000) * 0.32, co2_g: (wh / 1000) * 380, earned: i === 6 ? "0.004294" : "0" });
+    });
+    if (!q.has("nowallet")) balance = { ...balance, today_earned: "0.004294" };
+  }
   const energy: EnergyReport = { currency: "EUR", today: days[6]!, days, total_wh: 5662, jobs_done: 431 };
   void today;
 
@@ -150,7 +158,8 @@ export function install(): void {
     };
   }
   if (!q.has("empty")) {
-    for (let i = 0; i < 600; i++) samples.push(makeSample(now - (600 - i) * 1000, i));
+    const n = q.has("fresh") ? 7 : 600;
+    for (let i = 600 - n; i < 600; i++) samples.push(makeSample(now - (600 - i) * 1000, i));
   }
   let tick = samples.length;
 
