@@ -67,19 +67,33 @@ impl Notice {
             WithdrawalStatus::Confirmed => Some(Self::new(
                 NoticeKind::WithdrawalConfirmed,
                 "Withdrawal confirmed",
-                format!("{} tokens were sent to {}.", w.amount, w.to),
+                format!("{} were sent to {}.", display_amount(&w.amount), w.to),
             )),
             WithdrawalStatus::Failed => Some(Self::new(
                 NoticeKind::WithdrawalFailed,
                 "Withdrawal failed",
                 format!(
-                    "{} tokens could not be sent ({}). The tokens are still yours: try again from the Wallet page.",
-                    w.amount,
+                    "{} could not be sent ({}). The tokens are still yours: try again from the Wallet page.",
+                    display_amount(&w.amount),
                     w.reason.as_deref().unwrap_or("no reason given")
                 ),
             )),
             WithdrawalStatus::Queued | WithdrawalStatus::Submitted => None,
         }
+    }
+}
+
+/// A token amount as a person reads it in a notification: "0.002147 IDW", not the
+/// exact 18-decimal string (the Wallet page shows that). At most six decimals, trailing
+/// zeros dropped, never rounded to nothing ("< 0.000001 IDW").
+fn display_amount(amount: &str) -> String {
+    let (whole, frac) = amount.split_once('.').unwrap_or((amount, ""));
+    let kept = frac.get(..frac.len().min(6)).unwrap_or("").trim_end_matches('0');
+    let tiny = kept.is_empty() && whole.trim_start_matches('0').is_empty() && frac.trim_matches('0') != "";
+    match (tiny, kept.is_empty()) {
+        (true, _) => format!("< 0.000001 {}", super::TOKEN_SYMBOL),
+        (false, true) => format!("{whole} {}", super::TOKEN_SYMBOL),
+        (false, false) => format!("{whole}.{kept} {}", super::TOKEN_SYMBOL),
     }
 }
 
@@ -172,6 +186,16 @@ impl NoticeRules {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn notification_amounts_are_short_and_never_vanish() {
+        use super::display_amount;
+        assert_eq!(display_amount("0.002147483648"), "0.002147 IDW");
+        assert_eq!(display_amount("2.5"), "2.5 IDW");
+        assert_eq!(display_amount("12"), "12 IDW");
+        assert_eq!(display_amount("3.000000001"), "3 IDW");
+        assert_eq!(display_amount("0.000000000000000001"), "< 0.000001 IDW");
+    }
+
     use super::*;
     use crate::node::Sample;
     use crate::sensors::{Measurement, Source};
