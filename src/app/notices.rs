@@ -89,7 +89,7 @@ impl Notice {
 fn display_amount(amount: &str) -> String {
     let (whole, frac) = amount.split_once('.').unwrap_or((amount, ""));
     let kept = frac.get(..frac.len().min(6)).unwrap_or("").trim_end_matches('0');
-    let tiny = kept.is_empty() && whole.trim_start_matches('0').is_empty() && frac.trim_matches('0') != "";
+    let tiny = kept.is_empty() && whole.trim_start_matches('0').is_empty() && !frac.trim_matches('0').is_empty();
     match (tiny, kept.is_empty()) {
         (true, _) => format!("< 0.000001 {}", super::TOKEN_SYMBOL),
         (false, true) => format!("{whole} {}", super::TOKEN_SYMBOL),
