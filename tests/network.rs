@@ -13,6 +13,7 @@ mod util;
 
 use std::path::Path;
 use std::sync::Arc;
+use util::coordinator::Coordinator;
 
 use alloy::signers::local::PrivateKeySigner;
 use idlewatt::compute::{CancelToken, reference};
@@ -22,40 +23,13 @@ use idlewatt::paths::DataDirs;
 use idlewatt_protocol::TokenAmount;
 use idlewatt_protocol::wire::{HardwareSummary, JobState, NodeLimits};
 
-/// A coordinator on its own runtime, with its database in a file.
-struct Coordinator {
-    runtime: tokio::runtime::Runtime,
-    handle: Option<idlewatt_coordinator::Handle>,
-}
-
-impl Coordinator {
-    fn start(database: &Path) -> Self {
-        util::init_tracing();
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-        let config = idlewatt_coordinator::Config {
-            database: database.to_string_lossy().into_owned(),
-            fixed_job_dim: Some(64),
-            ..Default::default()
-        };
-        let handle = runtime.block_on(idlewatt_coordinator::start(config)).unwrap();
-        Self { runtime, handle: Some(handle) }
-    }
-
-    fn url(&self) -> String {
-        self.handle.as_ref().unwrap().url()
-    }
-
-    fn stop(&mut self) {
-        if let Some(h) = self.handle.take() {
-            self.runtime.block_on(h.shutdown()).unwrap();
-        }
-    }
-}
-
-impl Drop for Coordinator {
-    fn drop(&mut self) {
-        self.stop();
-    }
+/// A coordinator serving 64³ jobs from the database file `database`.
+fn start_coordinator(database: &Path) -> Coordinator {
+    Coordinator::start(idlewatt_coordinator::Config {
+        database: database.to_string_lossy().into_owned(),
+        fixed_job_dim: Some(64),
+        ..Default::default()
+    })
 }
 
 fn hardware() -> HardwareSummary {
@@ -100,7 +74,7 @@ fn outbox_files(data: &DataDirs) -> Vec<String> {
 #[test]
 fn a_node_leases_computes_on_the_gpu_submits_and_is_credited() {
     let dir = tempfile::tempdir().unwrap();
-    let coordinator = Coordinator::start(&dir.path().join("network.sqlite"));
+    let coordinator = start_coordinator(&dir.path().join("network.sqlite"));
     let data = DataDirs::at(dir.path().join("node")).unwrap();
     let key = Arc::new(PrivateKeySigner::random());
     let mut jobs = node(&coordinator.url(), &key, &data);
@@ -125,7 +99,7 @@ fn a_node_leases_computes_on_the_gpu_submits_and_is_credited() {
 #[test]
 fn a_tampered_result_is_rejected_and_not_credited() {
     let dir = tempfile::tempdir().unwrap();
-    let coordinator = Coordinator::start(&dir.path().join("network.sqlite"));
+    let coordinator = start_coordinator(&dir.path().join("network.sqlite"));
     let data = DataDirs::at(dir.path().join("node")).unwrap();
     let key = Arc::new(PrivateKeySigner::random());
     let mut jobs = node(&coordinator.url(), &key, &data);
@@ -149,7 +123,7 @@ fn a_tampered_result_is_rejected_and_not_credited() {
 fn a_result_finished_while_the_coordinator_is_down_is_submitted_once_when_it_returns() {
     let dir = tempfile::tempdir().unwrap();
     let database = dir.path().join("network.sqlite");
-    let mut coordinator = Coordinator::start(&database);
+    let mut coordinator = start_coordinator(&database);
     let data = DataDirs::at(dir.path().join("node")).unwrap();
     let key = Arc::new(PrivateKeySigner::random());
     let mut jobs = node(&coordinator.url(), &key, &data);
@@ -169,7 +143,7 @@ fn a_result_finished_while_the_coordinator_is_down_is_submitted_once_when_it_ret
     drop(jobs);
 
     // Back, on the same database, at a new port.
-    let coordinator = Coordinator::start(&database);
+    let coordinator = start_coordinator(&database);
     let mut jobs = node(&coordinator.url(), &key, &data);
     let report = jobs.flush_outbox().unwrap();
     assert_eq!((report.verified, report.rejected, report.remaining), (1, 0, 0));
@@ -189,7 +163,7 @@ fn a_result_finished_while_the_coordinator_is_down_is_submitted_once_when_it_ret
 #[test]
 fn a_result_queued_before_a_crash_is_submitted_once_by_the_next_run() {
     let dir = tempfile::tempdir().unwrap();
-    let coordinator = Coordinator::start(&dir.path().join("network.sqlite"));
+    let coordinator = start_coordinator(&dir.path().join("network.sqlite"));
     let data = DataDirs::at(dir.path().join("node")).unwrap();
     let key = Arc::new(PrivateKeySigner::random());
 
@@ -247,7 +221,7 @@ fn bad_and_wrong_coordinator_urls_are_clear_errors() {
     }
     // A URL that reaches no coordinator API (a coordinator under a wrong prefix): a
     // retryable error with the server's answer.
-    let coordinator = Coordinator::start(&dir.path().join("network.sqlite"));
+    let coordinator = start_coordinator(&dir.path().join("network.sqlite"));
     let mut jobs = NetworkJobs::new(&format!("{}/nope", coordinator.url()), key, &data, hardware(), LIMITS)
         .unwrap()
         .with_retry(RetryPolicy::once());
@@ -262,7 +236,7 @@ fn bad_and_wrong_coordinator_urls_are_clear_errors() {
 #[test]
 fn balance_command_prints_verified_pending_and_recent_jobs() {
     let dir = tempfile::tempdir().unwrap();
-    let coordinator = Coordinator::start(&dir.path().join("network.sqlite"));
+    let coordinator = start_coordinator(&dir.path().join("network.sqlite"));
     let data = DataDirs::at(dir.path().join("node")).unwrap();
     let key = Arc::new(PrivateKeySigner::random());
     let mut jobs = node(&coordinator.url(), &key, &data);

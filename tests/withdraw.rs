@@ -12,6 +12,7 @@ mod util;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
+use util::coordinator::Coordinator;
 
 use alloy::primitives::{Address, U256};
 use alloy::signers::local::PrivateKeySigner;
@@ -28,42 +29,15 @@ use util::keyring::KeyringSession;
 /// 10⁶ tokens per TFLOP: one 64³ job earns 0.524288 tokens.
 const PER_TFLOP: TokenAmount = TokenAmount(1_000_000 * 1_000_000_000_000_000_000);
 
-/// A coordinator on its own runtime.
-struct Coordinator {
-    runtime: tokio::runtime::Runtime,
-    handle: Option<idlewatt_coordinator::Handle>,
-}
-
-impl Coordinator {
-    fn start(config: idlewatt_coordinator::Config) -> Self {
-        util::init_tracing();
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-        let config = idlewatt_coordinator::Config {
-            fixed_job_dim: Some(64),
-            reward_per_tflop: PER_TFLOP,
-            rate_limit_per_s: 1000.0,
-            rate_limit_burst: 1000.0,
-            ..config
-        };
-        let handle = runtime.block_on(idlewatt_coordinator::start(config)).unwrap();
-        Self { runtime, handle: Some(handle) }
-    }
-
-    fn url(&self) -> String {
-        self.handle.as_ref().unwrap().url()
-    }
-
-    fn stop(&mut self) {
-        if let Some(h) = self.handle.take() {
-            self.runtime.block_on(h.shutdown()).unwrap();
-        }
-    }
-}
-
-impl Drop for Coordinator {
-    fn drop(&mut self) {
-        self.stop();
-    }
+/// A coordinator serving `config` with 64³ jobs, this test's reward and no rate limit.
+fn start_coordinator(config: idlewatt_coordinator::Config) -> Coordinator {
+    Coordinator::start(idlewatt_coordinator::Config {
+        fixed_job_dim: Some(64),
+        reward_per_tflop: PER_TFLOP,
+        rate_limit_per_s: 1000.0,
+        rate_limit_burst: 1000.0,
+        ..config
+    })
 }
 
 /// Earns `n` verified jobs as `key` (results computed with the CPU reference).
@@ -140,7 +114,7 @@ fn withdraw_command_pays_on_chain_with_the_keyring_wallet() {
         TreasuryKey::from_hex(DEV_KEYS[0], "test").unwrap(),
     );
     chain.poll_interval = std::time::Duration::from_millis(100);
-    let coordinator = Coordinator::start(idlewatt_coordinator::Config {
+    let coordinator = start_coordinator(idlewatt_coordinator::Config {
         database: dir.path().join("network.sqlite").to_string_lossy().into_owned(),
         chain: Some(chain),
         ..Default::default()
@@ -208,7 +182,7 @@ fn withdraw_on_the_embedded_devnet_settles_in_the_ledger_and_says_so() {
     let cli_data = dir.path().join("cli");
     let key = wallet(&keyring, &cli_data);
     // Earn on the local network's own database (the file the embedded network opens).
-    let mut coordinator = Coordinator::start(idlewatt_coordinator::Config {
+    let mut coordinator = start_coordinator(idlewatt_coordinator::Config {
         database: cli_data.join("network.sqlite").to_string_lossy().into_owned(),
         ..Default::default()
     });

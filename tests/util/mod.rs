@@ -4,6 +4,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod bus;
+pub mod coordinator;
 pub mod keyring;
 
 use std::sync::Once;
