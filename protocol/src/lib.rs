@@ -6,6 +6,7 @@
 //! - [`wire`]: the JSON bodies of the `/v1` API (DESIGN §3) and the error body.
 //! - [`amount`]: [`TokenAmount`], token base units (18 decimals) as exact integers.
 //! - [`auth`]: signing a request (EIP-191 over a canonical string) and verifying it.
+//! - [`precision`]: [`Precision`], f32 or f16, carried by every job.
 //! - [`inputs`]: the seeded generator of a matmul job's A and B — *the* definition.
 //! - [`verify`]: Freivalds' check of C = A·B with a tolerance derived from the data.
 //! - [`withdrawal`]: the EIP-712 withdrawal owners sign, its request/status bodies,
@@ -25,9 +26,11 @@
 pub mod amount;
 pub mod auth;
 pub mod inputs;
+pub mod precision;
 pub mod verify;
 pub mod wire;
 pub mod withdrawal;
 
 pub use alloy::primitives::Address;
 pub use amount::TokenAmount;
+pub use precision::Precision;
