@@ -201,3 +201,56 @@ fn withdraw_on_the_embedded_devnet_settles_in_the_ledger_and_says_so() {
         serde_json::from_str(&ok(&node(&keyring, &cli_data, &["balance", "--json"], ""))).unwrap();
     assert_eq!(balance["withdrawable"], (524_288_000_000_000_000u128 - 250_000_000_000_000_000).to_string());
 }
+
+/// A `withdraw` killed after the coordinator committed but before the answer arrived
+/// leaves its signed request in the journal; running `withdraw` again re-sends it
+/// unchanged, so the owner gets the same withdrawal back and is paid once. A different
+/// withdrawal asked for afterwards completes the interrupted one first, then its own.
+#[test]
+fn a_withdrawal_interrupted_after_commit_is_not_paid_twice() {
+    use idlewatt::network::withdraw::{draft, sign};
+    use idlewatt::network::withdraw_journal::JournalEntry;
+    use idlewatt::network::{CoordinatorClient, WithdrawalJournal, withdraw};
+
+    let dir = tempfile::tempdir().unwrap();
+    let coordinator = start_coordinator(idlewatt_coordinator::Config {
+        database: dir.path().join("network.sqlite").to_string_lossy().into_owned(),
+        ..Default::default()
+    });
+    let url = coordinator.url();
+    let key = Arc::new(PrivateKeySigner::random());
+    earn(&url, &key, &DataDirs::at(dir.path().join("earner")).unwrap(), 3);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let client = CoordinatorClient::new(&url, key.clone()).unwrap();
+    let journal = WithdrawalJournal::in_dir(dir.path());
+    let to = Address::repeat_byte(0x5c).to_checksum(None);
+
+    // The first run: signed, journalled, committed by the coordinator — then killed.
+    let network = rt.block_on(client.network_status()).unwrap();
+    let request = sign(key.as_ref(), draft(&to, "0.5", &network).unwrap(), network.chain_id, 42).unwrap();
+    journal.save(&JournalEntry { signer: format!("{:#x}", key.address()), request: request.clone() }).unwrap();
+    let committed = rt.block_on(client.submit_withdrawal(&request)).unwrap();
+
+    // The owner runs the same withdrawal again: the same one comes back.
+    let again = rt.block_on(withdraw(&client, key.as_ref(), &journal, &to, "0.5")).unwrap();
+    assert_eq!(again.id, committed.id);
+    assert_eq!(journal.load().unwrap(), None, "the journal is cleared once the coordinator answered");
+    let list = rt.block_on(client.withdrawals(key.address())).unwrap();
+    assert_eq!(list.len(), 1, "paid once: {list:?}");
+
+    // Interrupted before sending, then a different withdrawal: both happen, once each.
+    let pending = sign(key.as_ref(), draft(&to, "0.25", &network).unwrap(), network.chain_id, 43).unwrap();
+    journal.save(&JournalEntry { signer: format!("{:#x}", key.address()), request: pending }).unwrap();
+    let other = rt.block_on(withdraw(&client, key.as_ref(), &journal, &to, "0.1")).unwrap();
+    assert_eq!(other.amount, TokenAmount::from_token_str("0.1").unwrap());
+    let list = rt.block_on(client.withdrawals(key.address())).unwrap();
+    let mut amounts: Vec<_> = list.iter().map(|w| w.amount).collect();
+    amounts.sort();
+    let tokens = |s: &str| TokenAmount::from_token_str(s).unwrap();
+    assert_eq!(amounts, vec![tokens("0.1"), tokens("0.25"), tokens("0.5")]);
+    assert_eq!(journal.load().unwrap(), None);
+
+    // A second withdrawal on purpose (nothing pending) is a new one.
+    let second = rt.block_on(withdraw(&client, key.as_ref(), &journal, &to, "0.1")).unwrap();
+    assert_ne!(second.id, other.id);
+}

@@ -175,6 +175,10 @@ impl From<crate::network::WithdrawError> for AppError {
                 format!("The network did not accept the withdrawal: {}", sentence(&message)),
             ),
             W::Client(c) => c.into(),
+            W::Journal(j) => Self::new(
+                ErrorKind::Internal,
+                format!("Nothing was sent: {} Check that the disk is not full and the data folder is writable.", sentence(&j.to_string())),
+            ),
             W::Sign(_) | W::SignerMismatch { .. } => Self::internal("signing the withdrawal", e),
         }
     }

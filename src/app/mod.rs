@@ -767,7 +767,8 @@ impl AppCore {
             return Err(AppError::new(ErrorKind::InvalidInput, check.message.unwrap_or_default()));
         }
         let (client, signer) = self.signing_client().await?;
-        let info = crate::network::withdraw(&client, signer.as_ref(), to, amount).await?;
+        let journal = crate::network::WithdrawalJournal::in_dir(self.0.data.root());
+        let info = crate::network::withdraw(&client, signer.as_ref(), &journal, to, amount).await?;
         let view = views::withdrawal(&info);
         self.publish(AppEvent::Withdrawal(view.clone()));
         tokio::spawn(self.clone().follow_withdrawal(client, view.clone()));

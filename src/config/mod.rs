@@ -260,10 +260,15 @@ impl Settings {
 
     /// Loads settings from `path` (see the module docs for what happens to a bad file).
     pub fn load_from(path: &Path) -> Result<Self, ConfigError> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
             Err(source) => return Err(ConfigError::Io { path: path.to_owned(), source }),
+        };
+        // Not UTF-8 is as damaged as not JSON: kept aside the same way.
+        let text = match String::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) => return Err(Self::back_up(path, format!("not UTF-8 text ({e})"))?),
         };
         let value: serde_json::Value = match serde_json::from_str(&text) {
             Ok(v @ serde_json::Value::Object(_)) => v,

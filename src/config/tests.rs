@@ -110,3 +110,14 @@ fn future_version_is_reported_clearly() {
     assert!(err.to_string().contains("settings version 3; this Idlewatt understands version 2"), "{err}");
     assert!(Settings::path(&dirs).exists(), "a newer file is never touched");
 }
+
+#[test]
+fn a_file_that_is_not_utf8_is_kept_aside_like_any_damaged_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("settings.json");
+    std::fs::write(&path, [0x7b, 0xff, 0xfe, 0x7d]).unwrap();
+    let err = Settings::load_from(&path).unwrap_err();
+    assert!(matches!(err, ConfigError::Corrupt { .. }), "{err}");
+    assert!(!path.exists(), "moved aside, so the next start is not blocked by it");
+    assert_eq!(Settings::load_from(&path).unwrap(), Settings::default());
+}

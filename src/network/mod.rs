@@ -20,6 +20,7 @@ pub mod jobs;
 pub mod outbox;
 pub mod signer;
 pub mod withdraw;
+pub mod withdraw_journal;
 
 pub use client::{ClientError, CoordinatorClient, RetryPolicy};
 pub use for_wallet::{ForWalletError, hardware_summary, jobs_for_wallet};
@@ -27,3 +28,4 @@ pub use jobs::{FlushReport, NetworkJobs, NetworkJobsError};
 pub use outbox::{Outbox, OutboxError, PendingResult};
 pub use signer::{RequestSigner, SignerError};
 pub use withdraw::{WithdrawError, WithdrawalSigner, withdraw};
+pub use withdraw_journal::{JournalError, WithdrawalJournal};

@@ -83,20 +83,36 @@ fn check_id(id: &str) -> Result<(), OutboxError> {
 }
 
 /// Writes `bytes` to `path` atomically: temp file, fsync, rename.
+/// A failed write (disk full, say) removes its temporary file.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutboxError> {
     let tmp = path.with_extension("tmp");
-    let mut f = fs::File::create(&tmp).map_err(io(&tmp))?;
-    f.write_all(bytes).map_err(io(&tmp))?;
-    f.sync_all().map_err(io(&tmp))?;
-    drop(f);
+    let written = (|| {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        Ok(())
+    })();
+    if let Err(source) = written {
+        let _ = fs::remove_file(&tmp);
+        return Err(OutboxError::Io { path: tmp, source });
+    }
     fs::rename(&tmp, path).map_err(io(path))
 }
 
 impl Outbox {
-    /// The outbox in `dir` (created if missing).
+    /// The outbox in `dir` (created if missing). Temporary files left by a write that
+    /// was cut short (a crash, a full disk) are removed: they never held a complete
+    /// entry, since an entry exists only once both its files were renamed into place.
     pub fn open(dir: impl Into<PathBuf>) -> Result<Self, OutboxError> {
         let dir = dir.into();
         fs::create_dir_all(&dir).map_err(io(&dir))?;
+        for item in fs::read_dir(&dir).map_err(io(&dir))?.flatten() {
+            let path = item.path();
+            if path.extension().is_some_and(|e| e == "tmp") {
+                tracing::debug!(path = %path.display(), "removing a temporary file of an unfinished write");
+                let _ = fs::remove_file(&path);
+            }
+        }
         Ok(Self { dir })
     }
 
@@ -242,5 +258,16 @@ mod tests {
         fs::write(dir.path().join("junk.json"), b"{").expect("junk");
         assert_eq!(outbox.pending().expect("pending").len(), 1);
         assert!(dir.path().join("junk.json.corrupt").exists());
+    }
+
+    #[test]
+    fn leftover_temporary_files_are_removed_on_open() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let outbox = Outbox::open(dir.path()).expect("open");
+        let entry = outbox.put("kept", None, JOB, &[0.0; 6]).expect("put");
+        fs::write(dir.path().join("torn.tmp"), b"half").expect("write");
+        let again = Outbox::open(dir.path()).expect("reopen");
+        assert!(!dir.path().join("torn.tmp").exists());
+        assert_eq!(again.pending().expect("pending"), vec![entry]);
     }
 }

@@ -3,7 +3,9 @@
 //! address, a decimal amount of tokens, the network's minimum) before anything is
 //! signed, signs the EIP-712 [`Withdrawal`] with the wallet for the chain the
 //! coordinator pays on, and submits it. The nonce is chosen once per withdrawal, so
-//! the client's retries (and a second click) are paid once.
+//! the client's retries (and a second click) are paid once, and it is journalled in
+//! the data folder before it is sent ([`super::withdraw_journal`]), so a run that died
+//! before the answer is re-sent as the same withdrawal, never a second one.
 
 use alloy::primitives::{Address, Signature, U256};
 use alloy::signers::SignerSync;
@@ -18,6 +20,7 @@ use thiserror::Error;
 
 use super::client::{ClientError, CoordinatorClient};
 use super::signer::{RequestSigner, SignerError};
+use super::withdraw_journal::{JournalEntry, JournalError, WithdrawalJournal};
 
 /// Signs withdrawals (EIP-712) as well as requests: the wallet, or a test key.
 pub trait WithdrawalSigner: RequestSigner {
@@ -66,6 +69,9 @@ pub enum WithdrawError {
     /// The wallet could not sign.
     #[error(transparent)]
     Sign(#[from] SignerError),
+    /// The withdrawal journal could not be read or written: nothing was sent.
+    #[error(transparent)]
+    Journal(#[from] JournalError),
     /// The coordinator refused (e.g. `InsufficientBalance`, `TreasuryLow`) or could not be reached.
     #[error(transparent)]
     Client(#[from] ClientError),
@@ -112,12 +118,17 @@ pub fn sign(
 }
 
 /// Withdraws `amount` tokens (a decimal string, e.g. "1.5") to `to` (0x…, EIP-55
-/// checked): asks the coordinator which chain it pays on, signs, submits. `client`
-/// must sign requests as `signer`.
+/// checked): asks the coordinator which chain it pays on, signs, records the signed
+/// request in `journal`, submits, and forgets it once the coordinator has decided.
+/// A request left in the journal by an earlier run that died before the answer
+/// (crash, kill, network down) is re-sent first, unchanged: when it is the same
+/// withdrawal (address, amount, chain) it *is* the answer, so running `withdraw`
+/// again after a crash never pays twice. `client` must sign requests as `signer`.
 #[tracing::instrument(level = "info", skip_all, fields(to = %to, amount = %amount))]
 pub async fn withdraw(
     client: &CoordinatorClient,
     signer: &dyn WithdrawalSigner,
+    journal: &WithdrawalJournal,
     to: &str,
     amount: &str,
 ) -> Result<WithdrawalInfo, WithdrawError> {
@@ -126,7 +137,45 @@ pub async fn withdraw(
     }
     let network = client.network_status().await?;
     let draft = draft(to, amount, &network)?;
+    let me = format!("{:#x}", signer.address());
+    if let Some(pending) = journal.load()? {
+        if pending.signer != me {
+            tracing::warn!(signer = %pending.signer, "a pending withdrawal of another wallet is dropped");
+            journal.clear()?;
+        } else {
+            let same = pending.request.chain_id == network.chain_id
+                && pending.request.amount == draft.amount
+                && parse_payout_address(&pending.request.to).ok() == Some(draft.to);
+            let answer = settle(client, journal, &pending.request).await;
+            if same {
+                tracing::info!(nonce = pending.request.nonce, "re-sent the interrupted withdrawal");
+                return answer;
+            }
+            match answer {
+                Ok(info) => tracing::info!(id = %info.id, "an interrupted earlier withdrawal was completed first"),
+                Err(WithdrawError::Client(e)) if e.is_transient() => return Err(WithdrawError::Client(e)),
+                Err(e) => tracing::warn!(%e, "an interrupted earlier withdrawal was refused"),
+            }
+        }
+    }
     let nonce = u64::try_from(idlewatt_protocol::auth::now_ms()).unwrap_or_default();
     let request = sign(signer, draft, network.chain_id, nonce)?;
-    Ok(client.submit_withdrawal(&request).await?)
+    journal.save(&JournalEntry { signer: me, request: request.clone() })?;
+    settle(client, journal, &request).await
+}
+
+/// Submits `request`; the journal entry is dropped once the coordinator decided
+/// (accepted or refused it), and kept when the answer was lost or transient.
+async fn settle(
+    client: &CoordinatorClient,
+    journal: &WithdrawalJournal,
+    request: &WithdrawalRequest,
+) -> Result<WithdrawalInfo, WithdrawError> {
+    match client.submit_withdrawal(request).await {
+        Err(e) if e.is_transient() => Err(e.into()),
+        decided => {
+            journal.clear()?;
+            Ok(decided?)
+        }
+    }
 }

@@ -66,7 +66,8 @@ pub fn withdraw(to: &str, amount: &str, json: bool, coordinator: Option<String>,
         let (url, network) = open(coordinator, &data).await?;
         let result = async {
             let client = CoordinatorClient::new(&url, signer.clone())?;
-            let mut w = idlewatt::network::withdraw(&client, signer.as_ref(), to, amount)
+            let journal = idlewatt::network::WithdrawalJournal::in_dir(data.root());
+            let mut w = idlewatt::network::withdraw(&client, signer.as_ref(), &journal, to, amount)
                 .await
                 .with_context(|| format!("withdrawing through {url}"))?;
             if !json {
