@@ -12,7 +12,7 @@ use axum::{Json, Router};
 use idlewatt_protocol::TokenAmount;
 use idlewatt_protocol::auth::now_ms;
 use idlewatt_protocol::inputs::matmul_inputs;
-use idlewatt_protocol::verify::verify_matmul;
+use idlewatt_protocol::verify::{DEFAULT_ENTRIES, MatmulCheck, Verdict, verify_matmul};
 use idlewatt_protocol::wire::{
     AccountBalance, ErrorKind, JobSpec, Lease, LeaseRequest, NetworkStatus, NodeRegistration, Registered, ResultStatus,
     ResultSubmission, SubmissionOutcome,
@@ -244,7 +244,17 @@ async fn submit_result(
     let verdict = tokio::task::spawn_blocking(move || {
         let JobSpec::Matmul { m, n, k, seed } = spec;
         let (a, b) = matmul_inputs(seed, m, n, k);
-        verify_matmul(&a, &b, &c, m as usize, n as usize, k as usize, rounds, rng_seed)
+        let (m, n, k) = (m as usize, n as usize, k as usize);
+        // Precision: F32 until the job spec carries one.
+        let precision = idlewatt_protocol::Precision::F32;
+        let check =
+            MatmulCheck { a: &a, b: &b, c: &c, m, n, k, precision, rounds, entries: DEFAULT_ENTRIES, seed: rng_seed };
+        // A doubt is recorded as rejected with the DOUBT_REASON prefix: not paid, no strike.
+        match verify_matmul(&check) {
+            Ok(Verdict::Accept) => Ok(()),
+            Ok(judged) => Err(judged.to_string()),
+            Err(malformed) => Err(malformed.to_string()),
+        }
     })
     .await
     .map_err(ApiError::internal)?;

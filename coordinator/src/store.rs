@@ -121,11 +121,14 @@ pub(crate) async fn node_standing(
     let row = sqlx::query(
         "SELECT benchmark_gflops, max_buffer_bytes,
                 (SELECT COUNT(*) FROM leases WHERE node = $1 AND status = 'open') AS open_leases,
-                (SELECT COUNT(*) FROM leases WHERE node = $1 AND status = 'rejected' AND finished_at_ms >= $2) AS bad
+                (SELECT COUNT(*) FROM leases WHERE node = $1 AND status = 'rejected' AND finished_at_ms >= $2
+                   AND reason NOT LIKE $3) AS bad
          FROM nodes WHERE address = $1",
     )
     .bind(addr(who))
     .bind(bad_since_ms)
+    // A doubted result (the verifier could not tell) is not held against the node.
+    .bind(format!("{}%", idlewatt_protocol::verify::DOUBT_REASON))
     .fetch_optional(db)
     .await?;
     row.map(|r| {

@@ -8,7 +8,8 @@
 //! - [`auth`]: signing a request (EIP-191 over a canonical string) and verifying it.
 //! - [`precision`]: [`Precision`], f32 or f16, carried by every job.
 //! - [`inputs`]: the seeded generator of a matmul job's A and B — *the* definition.
-//! - [`verify`]: Freivalds' check of C = A·B with a tolerance derived from the data.
+//! - [`verify`]: the check of C = A·B (range, exact entries, Freivalds) with bounds from
+//!   A, B, k and the precision only; a verdict of accept, doubt or reject.
 //! - [`withdrawal`]: the EIP-712 withdrawal owners sign, its request/status bodies,
 //!   payout address rules (EIP-55).
 //!
