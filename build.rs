@@ -1,6 +1,7 @@
 //! Embeds every `shaders/*.wgsl` into the binary as the kernel registry's sources, so
 //! adding a kernel is adding a file: the registry, the naga validation test and the
-//! engine all see it without a hand-kept list.
+//! engine all see it without a hand-kept list. Also records the wgpu version from
+//! Cargo.lock (`IDLEWATT_WGPU_VERSION`): the kernel tuning cache is keyed by it.
 
 use std::{env, fs, path::Path};
 
@@ -27,9 +28,26 @@ fn main() {
     // checkout and a CI clone of the same workspace get the same build-script folder)
     // must never read a half-written file.
     let out_dir = env::var("OUT_DIR").unwrap_or_else(|_| ".".into());
+    println!("cargo:rustc-env=IDLEWATT_WGPU_VERSION={}", wgpu_version());
     let dest = Path::new(&out_dir).join("kernel_sources.rs");
     let tmp = Path::new(&out_dir).join(format!("kernel_sources.rs.{}", std::process::id()));
     if let Err(e) = fs::write(&tmp, out).and_then(|()| fs::rename(&tmp, &dest)) {
         panic!("cannot write {}: {e}", dest.display());
     }
+}
+
+/// The locked version of the `wgpu` package ("unknown" when the lock file is absent).
+fn wgpu_version() -> String {
+    let lock = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.lock");
+    println!("cargo:rerun-if-changed={}", lock.display());
+    let text = fs::read_to_string(lock).unwrap_or_default();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == "name = \"wgpu\"" {
+            if let Some(v) = lines.next().and_then(|l| l.trim().strip_prefix("version = ")) {
+                return v.trim_matches('"').to_owned();
+            }
+        }
+    }
+    "unknown".to_owned()
 }

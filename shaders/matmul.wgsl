@@ -1,7 +1,11 @@
 // Dense f32 matrix multiply, C = A·B, for any m, n, k (row-major).
 //
-// One dispatch computes one slice: the output rows [row0, row0 + rows) and columns
-// [col0, col0 + cols) over the inner range [k0, k1). `accumulate` adds to what C already
+// The first kernel, kept as the baseline every benchmark compares against and as a
+// tuning candidate (`compute::kernels::KernelChoice::CLASSIC`); see matmul_tiled.wgsl
+// for the throughput kernel and docs/kernels.md for why this one is slow on real GPUs.
+//
+// One dispatch computes one slice: the output rows [row0, row1) and columns
+// [col0, col1) over the inner range [k0, k1). `accumulate` adds to what C already
 // holds, so a long job is cut into short dispatches along k as well as along rows and
 // columns (see `compute::matmul::plan`). Each workgroup computes a TILE_M × TILE_N block of C,
 // staging TILE_K-deep panels of A and B in workgroup memory; each invocation keeps a
@@ -18,9 +22,13 @@ struct Params {
     k: u32,
     row0: u32,
     col0: u32,
+    row1: u32,
+    col1: u32,
     k0: u32,
     k1: u32,
     accumulate: u32,
+    _pad0: u32,
+    _pad1: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -57,7 +65,7 @@ fn main(
             let gr = tile_row + r;
             let gk = kt + kk;
             var v = 0.0;
-            if (gr < p.m && gk < p.k1) {
+            if (gr < p.row1 && gk < p.k1) {
                 v = a[gr * p.k + gk];
             }
             a_panel[kk * TILE_M + r] = v;
@@ -68,7 +76,7 @@ fn main(
             let gk = kt + kk;
             let gc = tile_col + col;
             var v = 0.0;
-            if (gk < p.k1 && gc < p.n) {
+            if (gk < p.k1 && gc < p.col1) {
                 v = b[gk * p.n + gc];
             }
             b_panel[kk * TILE_N + col] = v;
@@ -95,12 +103,12 @@ fn main(
 
     for (var i = 0u; i < MICRO_M; i++) {
         let gr = tile_row + my_row + i;
-        if (gr >= p.m) {
+        if (gr >= p.row1) {
             break;
         }
         for (var j = 0u; j < MICRO_N; j++) {
             let gc = tile_col + my_col + j;
-            if (gc < p.n) {
+            if (gc < p.col1) {
                 let idx = gr * p.n + gc;
                 if (p.accumulate != 0u) {
                     c[idx] = c[idx] + acc[i * MICRO_N + j];

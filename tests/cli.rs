@@ -5,8 +5,14 @@
 use std::process::{Command, Output};
 
 fn node(args: &[&str]) -> Output {
+    node_in(&std::env::temp_dir().join(format!("idlewatt-cli-{}", std::process::id())), args)
+}
+
+/// Runs the node with its data folder (the kernel tuning cache) at `data`.
+fn node_in(data: &std::path::Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_idlewatt-node"))
         .args(args)
+        .env("IDLEWATT_DATA_DIR", data)
         .env("WGPU_BACKEND", "vulkan")
         .env_remove("IDLEWATT_ALLOW_SOFTWARE")
         .output()
@@ -55,6 +61,33 @@ fn bench_json_reports_correct_results_and_both_throughputs() {
     }
     assert!(v["cpu_baseline"].as_str().is_some_and(|s| s.contains("sgemm")));
     assert_eq!(v["hardware"]["gpu"]["backend"], "vulkan");
+}
+
+#[test]
+fn issue13_bench_json_reports_path_and_shape_and_tunes_once() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let args = ["bench", "--json", "--allow-software", "--sizes", "40", "--precision", "all", "--baseline"];
+    let v = json(&node_in(data.path(), &args));
+    assert_eq!(v["tuned_now"], true, "first bench tunes");
+    assert!(data.path().join("kernel-tuning.json").exists());
+    let rows = v["results"].as_array().expect("results array");
+    let paths: Vec<&str> = v["paths"].as_array().expect("paths").iter().filter_map(|p| p.as_str()).collect();
+    assert!(paths.contains(&"f32"), "{paths:?}");
+    assert_eq!(rows.len(), v["precisions"].as_array().map_or(0, Vec::len));
+    for r in rows {
+        assert!(["f32", "f16", "f16-coopmat"].contains(&r["path"].as_str().unwrap_or_default()), "{r}");
+        assert!(r["shape"].as_str().is_some_and(|s| s.contains('x') && s.contains('/')), "{r}");
+        assert!(r["max_relative_error"].as_f64().is_some_and(|e| e < 1e-5), "{r}");
+        if r["precision"] == "f32" {
+            assert!(r["classic_gflops"].as_f64().is_some_and(|g| g > 0.0), "{r}");
+        }
+    }
+    let again = json(&node_in(data.path(), &["bench", "--json", "--allow-software", "--sizes", "8"]));
+    assert_eq!(again["tuned_now"], false, "second bench reads the cache");
+    assert_eq!(again["results"][0]["shape"], v["results"][0]["shape"]);
+    let out = node_in(data.path(), &["bench", "--json", "--allow-software", "--sizes", "8", "--precision", "bf16"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown precision"));
 }
 
 #[test]

@@ -39,6 +39,7 @@ fn hardware() -> HardwareSummary {
         device_type: "cpu".into(),
         max_buffer_bytes: 1 << 28,
         benchmark_gflops: 1.0,
+        precisions: vec![idlewatt_protocol::Precision::F32],
     }
 }
 

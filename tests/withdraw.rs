@@ -48,6 +48,7 @@ fn earn(url: &str, key: &Arc<PrivateKeySigner>, data: &DataDirs, n: usize) {
         device_type: "cpu".into(),
         max_buffer_bytes: 1 << 28,
         benchmark_gflops: 1.0,
+        precisions: vec![idlewatt_protocol::Precision::F32],
     };
     let signer: Arc<dyn RequestSigner> = key.clone();
     let limits = NodeLimits { max_dim: 64, max_buffer_bytes: 1 << 28 };

@@ -107,6 +107,7 @@ async fn run_size(dim: u32, seconds: u64, nodes: usize) {
                 device_type: "cpu".into(),
                 max_buffer_bytes: 1 << 32,
                 benchmark_gflops: 100.0,
+                precisions: vec![idlewatt_protocol::Precision::F32],
             },
             app_version: "load".into(),
         };

@@ -42,6 +42,23 @@ pub fn matmul_inputs(seed: u64, m: u32, n: u32, k: u32) -> (Vec<f32>, Vec<f32>) 
     (seeded_matrix(seed, m * k), seeded_matrix(b_seed(seed), k * n))
 }
 
+/// The `index`-th value of the stream `seed` for f16 jobs: a float in [-1, 1) made
+/// from 11 random bits (a multiple of 2⁻¹⁰), so every value is exactly representable
+/// in f16, and the product of two is exact in f32.
+pub fn seeded_value_f16(seed: u64, index: u64) -> f32 {
+    ((stream_u64(seed, index) >> 53) as f32 / 1024.0) - 1.0
+}
+
+/// A and B of the f16 matmul job with `seed` (same streams as [`matmul_inputs`],
+/// values from [`seeded_value_f16`]), as f32 values the wire carries.
+pub fn matmul_inputs_f16(seed: u64, m: u32, n: u32, k: u32) -> (Vec<f32>, Vec<f32>) {
+    let (m, n, k) = (u64::from(m), u64::from(n), u64::from(k));
+    (
+        (0..m * k).map(|i| seeded_value_f16(seed, i)).collect(),
+        (0..k * n).map(|i| seeded_value_f16(b_seed(seed), i)).collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,6 +77,19 @@ mod tests {
         let first: Vec<u32> = seeded_matrix(42, 4).iter().map(|x| x.to_bits()).collect();
         let again: Vec<u32> = (0..4).map(|i| seeded_value(42, i).to_bits()).collect();
         assert_eq!(first, again);
+    }
+
+    #[test]
+    fn f16_inputs_are_exact_in_f16_and_in_range() {
+        let (a, b) = matmul_inputs_f16(3, 20, 30, 40);
+        assert_eq!((a.len(), b.len()), (800, 1200));
+        for &x in a.iter().chain(&b) {
+            assert!((-1.0..1.0).contains(&x), "{x}");
+            // A multiple of 2^-10 in [-1, 1): at most 11 significant bits.
+            assert_eq!((x * 1024.0).fract(), 0.0, "{x}");
+        }
+        assert!(a.iter().any(|&x| x != a[0]), "not constant");
+        assert_ne!(a[..20], b[..20]);
     }
 
     #[test]

@@ -34,6 +34,14 @@ pub struct HardwareSummary {
     pub max_buffer_bytes: u64,
     /// Measured matmul throughput (`idlewatt-node bench`), GFLOP/s.
     pub benchmark_gflops: f64,
+    /// The precisions the node benchmarked a kernel path for (its tuning); nodes that
+    /// predate the field computed f32 only.
+    #[serde(default = "default_precisions")]
+    pub precisions: Vec<crate::Precision>,
+}
+
+fn default_precisions() -> Vec<crate::Precision> {
+    vec![crate::Precision::F32]
 }
 
 /// `POST /v1/nodes` body. `address` must be the request's signer.

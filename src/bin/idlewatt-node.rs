@@ -38,7 +38,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Measure the matmul kernel against a CPU SGEMM and check its results.
+    /// Measure the matmul kernels against a CPU SGEMM and check their results. The first
+    /// run tunes the kernels for this GPU and driver (a few hundred ms) and caches the
+    /// choice in the data folder.
     Bench {
         /// Print JSON instead of text.
         #[arg(long)]
@@ -47,6 +49,23 @@ enum Command {
         #[arg(long, value_delimiter = ',', default_value = "256,512,1024",
               value_parser = clap::value_parser!(u32).range(1..=16384))]
         sizes: Vec<u32>,
+        /// Precisions to measure, comma separated: f32, f16 (f16 needs a GPU with
+        /// SHADER_F16), or `all` for every precision this GPU has.
+        #[arg(long, value_delimiter = ',', default_value = "f32")]
+        precision: Vec<String>,
+        /// Tune again even if a tuning for this GPU and driver is cached.
+        #[arg(long)]
+        retune: bool,
+        /// Use the default kernels: no tuning, no cache.
+        #[arg(long, conflicts_with = "retune")]
+        no_tune: bool,
+        /// Also time the first (classic) f32 kernel on the same inputs (before/after).
+        #[arg(long)]
+        baseline: bool,
+        /// Run each product this many times back to back on the same buffers; the
+        /// figure is the best run (for power sampling: see scripts/gpu-bench).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        repeat: u32,
         /// Allow a software (CPU) adapter such as lavapipe; meant for tests.
         #[arg(long)]
         allow_software: bool,
@@ -185,7 +204,16 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Info { json } => info(json),
-        Command::Bench { json, sizes, allow_software } => bench(json, &sizes, allow_software),
+        Command::Bench { json, sizes, precision, retune, no_tune, baseline, repeat, allow_software } => {
+            let tune = if no_tune {
+                Tune::No
+            } else if retune {
+                Tune::Again
+            } else {
+                Tune::Cached
+            };
+            bench(json, &sizes, &precision, tune, (baseline, repeat), allow_software)
+        }
         Command::Run { json, when, idle_after, max_watts, max_temp, allow_software, job_size } => {
             let data = DataDirs::from_env()?;
             let mut settings = Settings::load(&data)?;
@@ -487,8 +515,57 @@ fn print_profile(p: &HardwareProfile, usable: bool) {
     }
 }
 
-fn bench(json: bool, sizes: &[u32], allow_software: bool) -> anyhow::Result<()> {
+/// How `bench` picks its kernels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tune {
+    /// The cached tuning when it fits this GPU and driver, else tune now.
+    Cached,
+    /// Tune now whatever is cached.
+    Again,
+    /// Default kernels.
+    No,
+}
+
+/// The precisions `--precision` names, checked against what the GPU has.
+fn bench_precisions(
+    asked: &[String],
+    have: &[idlewatt_protocol::Precision],
+) -> anyhow::Result<Vec<idlewatt_protocol::Precision>> {
+    if asked.iter().any(|p| p == "all") {
+        return Ok(have.to_vec());
+    }
+    let mut out = Vec::new();
+    for p in asked {
+        let p: idlewatt_protocol::Precision = p.trim().parse().map_err(anyhow::Error::msg)?;
+        anyhow::ensure!(have.contains(&p), "this GPU has no {p} kernel path (it offers {have:?})");
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
+
+fn bench(
+    json: bool,
+    sizes: &[u32],
+    precision: &[String],
+    tune: Tune,
+    (baseline, repeat): (bool, u32),
+    allow_software: bool,
+) -> anyhow::Result<()> {
     let engine = Engine::new(AdapterPolicy { allow_software }.with_env())?;
+    let precisions = bench_precisions(precision, &engine.precisions())?;
+    let tuning = match tune {
+        Tune::No => None,
+        Tune::Cached | Tune::Again => {
+            let cache = DataDirs::from_env()?.join(idlewatt::compute::tuning::TUNING_FILE);
+            if !json && tune == Tune::Again {
+                eprintln!("tuning the kernels for this GPU…");
+            }
+            let (t, fresh) = engine.tuned(&cache, idlewatt::compute::tuning::DEFAULT_BUDGET, tune == Tune::Again)?;
+            Some((t, fresh))
+        }
+    };
     let bar = if json || !std::io::stderr().is_terminal() {
         indicatif::ProgressBar::hidden()
     } else {
@@ -500,26 +577,51 @@ fn bench(json: bool, sizes: &[u32], allow_software: bool) -> anyhow::Result<()> 
         );
         bar
     };
-    let report = bench::run(&engine, sizes, &mut |p| {
+    let options = bench::BenchOptions { sizes: sizes.to_vec(), precisions, baseline, repeat };
+    let mut report = bench::run_with(&engine, &options, &mut |p| {
         bar.set_message(format!("matmul {}³", p.size));
         bar.set_position((p.fraction_done * 1000.0) as u64);
     })?;
     bar.finish_and_clear();
+    if let Some((t, fresh)) = tuning {
+        report.tuning = Some(t);
+        report.tuned_now = fresh;
+    }
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());
     }
     let g = &report.hardware.gpu;
     println!("GPU: {} ({}, {})   CPU baseline: {}", g.name, g.device_type, g.backend, report.cpu_baseline);
+    let paths: Vec<&str> = report.paths.iter().map(|p| p.as_str()).collect();
+    match (&report.tuning, report.tuned_now) {
+        (Some(_), true) => println!("kernel paths: {}; tuned now for this GPU and driver", paths.join(", ")),
+        (Some(_), false) => println!("kernel paths: {}; tuning read from the cache", paths.join(", ")),
+        (None, _) => println!("kernel paths: {}; default kernels (not tuned)", paths.join(", ")),
+    }
     println!(
-        "{:>6} {:>11} {:>11} {:>9} {:>11} {:>8} {:>13} {:>10}",
-        "size", "GPU GFLOP/s", "CPU GFLOP/s", "GPU/CPU", "max rel err", "slices", "median slice", "max slice"
+        "{:>6} {:<12} {:<16} {:>11} {:>11} {:>11} {:>9} {:>11} {:>8} {:>13} {:>10}",
+        "size",
+        "path",
+        "shape",
+        "GPU GFLOP/s",
+        "classic",
+        "CPU GFLOP/s",
+        "GPU/CPU",
+        "max rel err",
+        "slices",
+        "median slice",
+        "max slice"
     );
     for r in &report.results {
+        let classic = r.classic_gflops.map_or("-".to_owned(), |g| format!("{g:.2}"));
         println!(
-            "{:>6} {:>11.2} {:>11.2} {:>8.2}x {:>11.1e} {:>8} {:>10.2} ms {:>7.2} ms",
+            "{:>6} {:<12} {:<16} {:>11.2} {:>11} {:>11.2} {:>8.2}x {:>11.1e} {:>8} {:>10.2} ms {:>7.2} ms",
             r.size,
+            r.path.as_str(),
+            r.shape,
             r.gpu_gflops,
+            classic,
             r.cpu_gflops,
             r.gpu_vs_cpu,
             r.max_relative_error,

@@ -2,14 +2,15 @@
 //! job, dropped (releasing all VRAM) when the owner comes back, rebuilt when work
 //! resumes or after the device was lost.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use idlewatt_protocol::Precision;
 use wgpu::{Adapter, Device, Queue};
 
 use super::{
-    AdapterPolicy, ComputeError, GpuProfile, HardwareProfile, HostProfile, adapter,
-    kernels::{self, MATMUL_TILE},
+    AdapterPolicy, ComputeError, GpuProfile, HardwareProfile, HostProfile, KernelCaps, adapter, kernels::KernelChoice,
     slicing::DEFAULT_SLICE_TARGET,
 };
 
@@ -40,11 +41,12 @@ impl Health {
     }
 }
 
-/// The matmul kernel compiled for this device, with its explicit layout.
+/// The bind group layout every matmul kernel shares (params, A, B, C) and its
+/// pipeline layout.
 #[derive(Debug)]
-pub(crate) struct MatmulKernel {
-    pub(crate) pipeline: wgpu::ComputePipeline,
-    pub(crate) layout: wgpu::BindGroupLayout,
+pub(crate) struct MatmulLayout {
+    pub(crate) bind_group: wgpu::BindGroupLayout,
+    pipeline: wgpu::PipelineLayout,
 }
 
 /// The compute engine: one device and the kernels compiled for it.
@@ -53,11 +55,16 @@ pub struct Engine {
     pub(crate) device: Device,
     pub(crate) queue: Queue,
     pub(crate) limits: wgpu::Limits,
-    pub(crate) matmul: MatmulKernel,
+    pub(crate) layout: MatmulLayout,
     pub(crate) health: Arc<Health>,
     /// Throughput measured by the last job (FLOP/s), the next job's first guess.
     pub(crate) last_rate: Mutex<Option<f64>>,
     pub(crate) slice_target: Duration,
+    caps: KernelCaps,
+    /// Kernels compiled so far (lazily: a candidate costs nothing until used).
+    pipelines: Mutex<HashMap<KernelChoice, Arc<wgpu::ComputePipeline>>>,
+    /// The kernel each precision runs with (the default shape until tuned).
+    chosen: Mutex<HashMap<Precision, KernelChoice>>,
     profile: GpuProfile,
 }
 
@@ -75,8 +82,15 @@ impl Engine {
         let limits = adapter.limits();
         let span = tracing::info_span!("open_gpu", adapter = %info.name, backend = ?info.backend);
         let _enter = span.enter();
-        let desc =
-            wgpu::DeviceDescriptor { label: Some("idlewatt"), required_limits: limits.clone(), ..Default::default() };
+        let caps = KernelCaps::of(&adapter);
+        let required_features = caps.required_features();
+        let desc = wgpu::DeviceDescriptor {
+            label: Some("idlewatt"),
+            required_limits: limits.clone(),
+            required_features,
+            experimental_features: experimental(required_features),
+            ..Default::default()
+        };
         let (device, queue) = pollster::block_on(adapter.request_device(&desc))
             .map_err(|e| ComputeError::RequestDevice { adapter: info.name.clone(), reason: e.to_string() })?;
 
@@ -92,20 +106,69 @@ impl Engine {
             on_error.set_error(error.to_string());
         }));
 
-        let matmul = compile_matmul(&device)?;
-        health.check()?;
+        let layout = matmul_layout(&device);
         let profile = GpuProfile::new(&info, &limits);
-        tracing::info!(name = %profile.name, kind = %profile.device_type, "GPU ready");
-        Ok(Self {
+        let chosen: HashMap<Precision, KernelChoice> =
+            caps.precisions().into_iter().filter_map(|p| caps.default_choice(p).map(|c| (p, c))).collect();
+        let engine = Self {
             device,
             queue,
             limits,
-            matmul,
+            layout,
             health,
             last_rate: Mutex::new(None),
             slice_target: DEFAULT_SLICE_TARGET,
+            caps,
+            pipelines: Mutex::new(HashMap::new()),
+            chosen: Mutex::new(chosen),
             profile,
-        })
+        };
+        // Compile the f32 kernel now: a driver that cannot compile it fails here, at open.
+        engine.pipeline(&engine.kernel(Precision::F32)?)?;
+        engine.health.check()?;
+        tracing::info!(name = %engine.profile.name, kind = %engine.profile.device_type, paths = ?engine.caps.paths(), "GPU ready");
+        Ok(engine)
+    }
+
+    /// What this adapter offers the kernels.
+    pub fn caps(&self) -> &KernelCaps {
+        &self.caps
+    }
+
+    /// The precisions this engine can compute.
+    pub fn precisions(&self) -> Vec<Precision> {
+        self.caps.precisions()
+    }
+
+    /// The kernel `precision` runs with now.
+    pub fn kernel(&self, precision: Precision) -> Result<KernelChoice, ComputeError> {
+        self.chosen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&precision)
+            .copied()
+            .ok_or_else(|| ComputeError::UnsupportedPrecision { precision, adapter: self.profile.name.clone() })
+    }
+
+    /// Makes `choice` the kernel of its precision (the tuner's pick, or a test's).
+    /// Compiles it first; refuses a kernel this adapter cannot run.
+    pub fn set_kernel(&self, choice: KernelChoice) -> Result<(), ComputeError> {
+        self.pipeline(&choice)?;
+        self.chosen.lock().unwrap_or_else(PoisonError::into_inner).insert(choice.path.precision(), choice);
+        Ok(())
+    }
+
+    /// The compiled pipeline of `choice`, compiling it on first use.
+    pub(crate) fn pipeline(&self, choice: &KernelChoice) -> Result<Arc<wgpu::ComputePipeline>, ComputeError> {
+        if !self.caps.fits(choice) {
+            return Err(ComputeError::UnsupportedKernel { kernel: choice.label(), adapter: self.profile.name.clone() });
+        }
+        if let Some(p) = self.pipelines.lock().unwrap_or_else(PoisonError::into_inner).get(choice) {
+            return Ok(Arc::clone(p));
+        }
+        let compiled = Arc::new(compile(&self.device, &self.layout, choice)?);
+        self.pipelines.lock().unwrap_or_else(PoisonError::into_inner).insert(*choice, Arc::clone(&compiled));
+        Ok(compiled)
     }
 
     /// The GPU in use.
@@ -149,13 +212,21 @@ impl Engine {
     }
 }
 
-fn compile_matmul(device: &Device) -> Result<MatmulKernel, ComputeError> {
-    let source = kernels::source("matmul").ok_or_else(|| ComputeError::UnknownKernel("matmul".into()))?;
-    let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
-    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-        label: Some("matmul"),
-        source: wgpu::ShaderSource::Wgsl(source.into()),
-    });
+/// Experimental features (cooperative matrices) must be acknowledged by a token.
+#[allow(unsafe_code)]
+fn experimental(features: wgpu::Features) -> wgpu::ExperimentalFeatures {
+    if features.intersects(wgpu::Features::all_experimental_mask()) {
+        // SAFETY: wgpu asks callers of experimental features to accept that the
+        // implementation may still have bugs. We use cooperative matrices only in the
+        // `f16-coopmat` kernel, which naga validates, and the tuner runs it against the
+        // CPU reference before it is ever chosen for a job.
+        unsafe { wgpu::ExperimentalFeatures::enabled() }
+    } else {
+        wgpu::ExperimentalFeatures::disabled()
+    }
+}
+
+fn matmul_layout(device: &Device) -> MatmulLayout {
     let storage = |binding, read_only| wgpu::BindGroupLayoutEntry {
         binding,
         visibility: wgpu::ShaderStages::COMPUTE,
@@ -166,7 +237,7 @@ fn compile_matmul(device: &Device) -> Result<MatmulKernel, ComputeError> {
         },
         count: None,
     };
-    let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+    let bind_group = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
         label: Some("matmul"),
         entries: &[
             wgpu::BindGroupLayoutEntry {
@@ -184,14 +255,31 @@ fn compile_matmul(device: &Device) -> Result<MatmulKernel, ComputeError> {
             storage(3, false),
         ],
     });
-    let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+    let pipeline = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
         label: Some("matmul"),
-        bind_group_layouts: &[Some(&layout)],
+        bind_group_layouts: &[Some(&bind_group)],
         immediate_size: 0,
     });
+    MatmulLayout { bind_group, pipeline }
+}
+
+fn compile(
+    device: &Device,
+    layout: &MatmulLayout,
+    choice: &KernelChoice,
+) -> Result<wgpu::ComputePipeline, ComputeError> {
+    let label = choice.label();
+    let source = choice.source().ok_or_else(|| ComputeError::UnknownKernel(choice.template.file().into()))?;
+    let span = tracing::debug_span!("compile", kernel = %label);
+    let _enter = span.enter();
+    let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
+    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: Some(&label),
+        source: wgpu::ShaderSource::Wgsl(source.into()),
+    });
     let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-        label: Some("matmul"),
-        layout: Some(&pipeline_layout),
+        label: Some(&label),
+        layout: Some(&layout.pipeline),
         module: &module,
         entry_point: Some("main"),
         compilation_options: wgpu::PipelineCompilationOptions {
@@ -202,7 +290,7 @@ fn compile_matmul(device: &Device) -> Result<MatmulKernel, ComputeError> {
         cache: None,
     });
     if let Some(error) = pollster::block_on(scope.pop()) {
-        return Err(ComputeError::Gpu(format!("compiling matmul (tile {MATMUL_TILE:?}): {error}")));
+        return Err(ComputeError::Gpu(format!("compiling {label}: {error}")));
     }
-    Ok(MatmulKernel { pipeline, layout })
+    Ok(pipeline)
 }

@@ -86,6 +86,33 @@ pub enum ComputeError {
     #[error("cancelled")]
     Cancelled,
 
+    /// The adapter has no kernel path for the job's precision (f16 without `SHADER_F16`).
+    #[error("the GPU \"{adapter}\" cannot compute {precision} jobs (no kernel path for that precision)")]
+    UnsupportedPrecision {
+        /// The job's precision.
+        precision: idlewatt_protocol::Precision,
+        /// Adapter name.
+        adapter: String,
+    },
+
+    /// A kernel that does not fit this adapter (features, workgroup limits).
+    #[error("the kernel {kernel} does not fit the GPU \"{adapter}\"")]
+    UnsupportedKernel {
+        /// The kernel's label.
+        kernel: String,
+        /// Adapter name.
+        adapter: String,
+    },
+
+    /// An f16 job's input holds a value beyond f16's range (±65504).
+    #[error("{which} holds {value}, beyond the range of f16 (±65504): it cannot be an f16 job's input")]
+    OutOfF16Range {
+        /// "A" or "B".
+        which: &'static str,
+        /// The first offending value.
+        value: f32,
+    },
+
     /// A kernel name that is not in the registry.
     #[error("unknown kernel \"{0}\"")]
     UnknownKernel(String),

@@ -1,16 +1,20 @@
-//! Running one dense f32 matmul job on the engine: size checks before any allocation,
-//! the slice loop with a cancel check between dispatches, and suspend/resume so a job
-//! the owner interrupted is continued later instead of thrown away.
+//! Running one dense matmul job on the engine, in f32 or f16 (the job's precision picks
+//! the kernel path): size checks before any allocation, the upload (f16 jobs are
+//! rounded to f16 here; cooperative kernels get zero-padded copies), the slice loop with
+//! a cancel check between dispatches, and suspend/resume so a job the owner interrupted
+//! is continued later instead of thrown away.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use idlewatt_protocol::Precision;
 use serde::{Deserialize, Serialize};
 use wgpu::util::DeviceExt;
 
 use super::{
     CancelToken, ComputeError, Engine, HostProfile,
     error::human_bytes,
-    kernels::MATMUL_TILE,
+    kernels::{KernelChoice, KernelPath, Template, coopmat::Padded, shape::CLASSIC},
     slicing::{Cursor, Planner, RateEstimator, Slice},
 };
 
@@ -77,7 +81,7 @@ fn too_large(what: &'static str, needed: u64, limit: &'static str, allowed: u64)
     ComputeError::TooLarge { what, needed: human_bytes(needed), limit, allowed: human_bytes(allowed) }
 }
 
-/// The uniform block of `shaders/matmul.wgsl`.
+/// The uniform block every `shaders/matmul*.wgsl` declares.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 struct Params {
@@ -86,9 +90,12 @@ struct Params {
     k: u32,
     row0: u32,
     col0: u32,
+    row1: u32,
+    col1: u32,
     k0: u32,
     k1: u32,
     accumulate: u32,
+    _pad: [u32; 2],
 }
 
 /// Reported after every slice (progress bars, job progress events, benchmarks).
@@ -118,9 +125,12 @@ pub enum RunState {
 pub struct SuspendedMatmul {
     /// The job's shape.
     pub dims: MatmulDims,
+    /// The job's precision (older saved jobs have none: f32).
+    #[serde(default)]
+    pub precision: Precision,
     /// Where it stopped.
     pub cursor: Cursor,
-    /// C as far as it was computed.
+    /// C as far as it was computed (m×n, never padded).
     pub partial_c: Vec<f32>,
 }
 
@@ -128,7 +138,8 @@ impl SuspendedMatmul {
     /// Fraction of the job's FLOPs already done, 0–1.
     pub fn fraction_done(&self) -> f64 {
         let d = self.dims;
-        Planner { m: d.m, n: d.n, k: d.k, tile: MATMUL_TILE, max_workgroups: u32::MAX }.fraction_done(&self.cursor)
+        Planner { m: d.m, n: d.n, k: d.k, tile: CLASSIC, max_workgroups: u32::MAX, min_workgroups: 1 }
+            .fraction_done(&self.cursor)
     }
 }
 
@@ -137,6 +148,11 @@ impl SuspendedMatmul {
 pub struct MatmulRun<'e> {
     engine: &'e Engine,
     dims: MatmulDims,
+    precision: Precision,
+    kernel: KernelChoice,
+    pipeline: Arc<wgpu::ComputePipeline>,
+    /// The padding of a cooperative-matrix run (the planner works in padded sizes).
+    padded: Option<Padded>,
     planner: Planner,
     cursor: Cursor,
     rate: RateEstimator,
@@ -146,15 +162,101 @@ pub struct MatmulRun<'e> {
     slice_times: Vec<Duration>,
 }
 
+/// `values` as the bytes of a storage buffer of `path`'s element type, padded with
+/// zeros to a multiple of 16 bytes (the kernels read A and B as `vec4`s).
+fn upload_bytes(which: &'static str, values: &[f32], path: KernelPath) -> Result<Vec<u8>, ComputeError> {
+    let mut bytes: Vec<u8> = match path {
+        KernelPath::F32 => bytemuck::cast_slice(values).to_vec(),
+        KernelPath::F16 | KernelPath::F16Coopmat => {
+            let mut out = Vec::with_capacity(values.len() * 2);
+            for &v in values {
+                let h = half::f16::from_f32(v);
+                if !h.is_finite() && v.is_finite() {
+                    return Err(ComputeError::OutOfF16Range { which, value: v });
+                }
+                out.extend_from_slice(&h.to_bits().to_le_bytes());
+            }
+            out
+        }
+    };
+    bytes.resize(bytes.len().next_multiple_of(16).max(16), 0);
+    Ok(bytes)
+}
+
+/// Whether a cursor (from any kernel's planner) lands on whole blocks of `tile`, as a
+/// cooperative kernel without an edge path needs.
+fn cursor_on_blocks(c: &Cursor, tile: &super::TileShape) -> bool {
+    c.row0 % tile.tile_m == 0
+        && c.rows % tile.tile_m == 0
+        && c.col0 % tile.tile_n == 0
+        && c.cols % tile.tile_n == 0
+        && c.k0 % tile.tile_k == 0
+}
+
 impl Engine {
-    /// Uploads A and B and prepares a run of `dims`. Checks sizes before allocating.
+    /// Uploads A and B and prepares an f32 run of `dims`. Checks sizes before allocating.
     pub fn start_matmul(&self, a: &[f32], b: &[f32], dims: MatmulDims) -> Result<MatmulRun<'_>, ComputeError> {
-        self.prepare(a, b, dims, None)
+        self.start_matmul_as(a, b, dims, Precision::F32)
+    }
+
+    /// Like [`start_matmul`](Self::start_matmul) in `precision`. For f16, A and B are
+    /// given as f32 values and rounded to the nearest f16 on upload (exact for inputs
+    /// made by `idlewatt_protocol::inputs::matmul_inputs_f16`); products are exact in
+    /// f32 and accumulated in f32.
+    pub fn start_matmul_as(
+        &self,
+        a: &[f32],
+        b: &[f32],
+        dims: MatmulDims,
+        precision: Precision,
+    ) -> Result<MatmulRun<'_>, ComputeError> {
+        self.prepare(a, b, dims, self.kernel(precision)?, None)
+    }
+
+    /// Runs with a given kernel (the tuner, tests of every candidate).
+    pub fn start_matmul_with(
+        &self,
+        a: &[f32],
+        b: &[f32],
+        dims: MatmulDims,
+        kernel: KernelChoice,
+    ) -> Result<MatmulRun<'_>, ComputeError> {
+        self.prepare(a, b, dims, kernel, None)
     }
 
     /// Continues a suspended job (possibly on a new engine after the owner left again).
     pub fn resume_matmul(&self, a: &[f32], b: &[f32], job: &SuspendedMatmul) -> Result<MatmulRun<'_>, ComputeError> {
-        self.prepare(a, b, job.dims, Some(job))
+        let mut kernel = self.kernel(job.precision)?;
+        if kernel.template == Template::Coopmat && !cursor_on_blocks(&job.cursor, &kernel.shape) {
+            // Stopped mid-block of another kernel: finish on the shader cores.
+            kernel = self.caps().default_choice(job.precision).ok_or(ComputeError::UnsupportedPrecision {
+                precision: job.precision,
+                adapter: self.profile().name.clone(),
+            })?;
+        }
+        self.prepare(a, b, job.dims, kernel, Some(job))
+    }
+
+    /// Like [`resume_matmul`](Self::resume_matmul) with a given kernel.
+    pub fn resume_matmul_with(
+        &self,
+        a: &[f32],
+        b: &[f32],
+        job: &SuspendedMatmul,
+        kernel: KernelChoice,
+    ) -> Result<MatmulRun<'_>, ComputeError> {
+        self.prepare(a, b, job.dims, kernel, Some(job))
+    }
+
+    /// Workgroups one slice should span: enough for every compute unit to hold a few.
+    /// wgpu does not say how many units a GPU has; 1024 covers the largest GPUs (an
+    /// H200 has 132 SMs) and a software adapter needs a few per CPU thread.
+    fn fill_workgroups(&self) -> u32 {
+        if self.profile().software {
+            4 * std::thread::available_parallelism().map_or(1, |n| n.get() as u32)
+        } else {
+            1024
+        }
     }
 
     /// Runs a whole matmul: C = A·B. `Err(Cancelled)` if `cancel` is set between slices.
@@ -178,6 +280,7 @@ impl Engine {
         a: &[f32],
         b: &[f32],
         dims: MatmulDims,
+        kernel: KernelChoice,
         resume: Option<&SuspendedMatmul>,
     ) -> Result<MatmulRun<'_>, ComputeError> {
         self.check_health()?;
@@ -188,30 +291,54 @@ impl Engine {
         if let Some(job) = resume {
             check_len("partial C", job.partial_c.len(), c_len / 4)?;
         }
+        let pipeline = self.pipeline(&kernel)?;
+        let padded = match kernel.template {
+            Template::Coopmat => {
+                let p = Padded::new(dims.m, dims.n, dims.k, &kernel.shape).ok_or_else(|| ComputeError::TooLarge {
+                    what: "a padded matrix dimension",
+                    needed: "more than 4294967295".into(),
+                    limit: "the largest u32",
+                    allowed: u32::MAX.to_string(),
+                })?;
+                MatmulDims { m: p.mp, n: p.np, k: p.kp }.check(&self.limits, HostProfile::available_memory_bytes())?;
+                Some(p)
+            }
+            _ => None,
+        };
+        let (a_bytes, b_bytes) = match &padded {
+            Some(p) => (upload_bytes("A", &p.pad_a(a), kernel.path)?, upload_bytes("B", &p.pad_b(b), kernel.path)?),
+            None => (upload_bytes("A", a, kernel.path)?, upload_bytes("B", b, kernel.path)?),
+        };
+        let c_init: Option<Vec<f32>> = resume.map(|job| match &padded {
+            Some(p) => p.pad_c(&job.partial_c),
+            None => job.partial_c.clone(),
+        });
+        let c_size = padded.map_or(c_len, |p| u64::from(p.mp) * u64::from(p.np) * 4);
 
         let dev = &self.device;
         let scope = dev.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let storage = wgpu::BufferUsages::STORAGE;
         let a_buf = dev.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("matmul.a"),
-            contents: bytemuck::cast_slice(a),
+            contents: &a_bytes,
             usage: storage,
         });
         let b_buf = dev.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("matmul.b"),
-            contents: bytemuck::cast_slice(b),
+            contents: &b_bytes,
             usage: storage,
         });
+        drop((a_bytes, b_bytes));
         let c_usage = storage | wgpu::BufferUsages::COPY_SRC;
-        let c = match resume {
-            Some(job) => dev.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+        let c = match &c_init {
+            Some(init) => dev.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some("matmul.c"),
-                contents: bytemuck::cast_slice(&job.partial_c),
+                contents: bytemuck::cast_slice(init),
                 usage: c_usage,
             }),
             None => dev.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("matmul.c"),
-                size: c_len,
+                size: c_size,
                 usage: c_usage,
                 mapped_at_creation: false,
             }),
@@ -227,7 +354,7 @@ impl Engine {
         }
         let bind_group = dev.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("matmul"),
-            layout: &self.matmul.layout,
+            layout: &self.layout.bind_group,
             entries: &[
                 wgpu::BindGroupEntry { binding: 0, resource: params.as_entire_binding() },
                 wgpu::BindGroupEntry { binding: 1, resource: a_buf.as_entire_binding() },
@@ -237,12 +364,14 @@ impl Engine {
         });
         self.check_health()?;
 
+        let (pm, pn, pk) = padded.map_or((dims.m, dims.n, dims.k), |p| (p.mp, p.np, p.kp));
         let planner = Planner {
-            m: dims.m,
-            n: dims.n,
-            k: dims.k,
-            tile: MATMUL_TILE,
+            m: pm,
+            n: pn,
+            k: pk,
+            tile: kernel.shape,
             max_workgroups: self.limits.max_compute_workgroups_per_dimension.max(1),
+            min_workgroups: self.fill_workgroups(),
         };
         // A cold engine starts with deliberately small slices and grows them.
         let remembered = *self.last_rate.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -250,6 +379,10 @@ impl Engine {
         Ok(MatmulRun {
             engine: self,
             dims,
+            precision: kernel.path.precision(),
+            kernel,
+            pipeline,
+            padded,
             planner,
             cursor: resume.map(|j| j.cursor).unwrap_or_default(),
             rate: RateEstimator::new(guess),
@@ -271,9 +404,20 @@ impl MatmulRun<'_> {
         self.dims
     }
 
+    /// The kernel this run uses.
+    pub fn kernel(&self) -> KernelChoice {
+        self.kernel
+    }
+
     /// Fraction of the job's FLOPs done, 0–1.
     pub fn fraction_done(&self) -> f64 {
         self.planner.fraction_done(&self.cursor)
+    }
+
+    /// Starts the same product over on the resident buffers (C is overwritten, not
+    /// added to): benchmarks time repeats this way without re-uploading.
+    pub fn restart(&mut self) {
+        self.cursor = Cursor::default();
     }
 
     /// Wall time of every slice run so far.
@@ -287,7 +431,13 @@ impl MatmulRun<'_> {
         cancel: &CancelToken,
         on_slice: &mut dyn FnMut(&SliceReport),
     ) -> Result<RunState, ComputeError> {
-        let span = tracing::debug_span!("matmul", m = self.dims.m, n = self.dims.n, k = self.dims.k);
+        let span = tracing::debug_span!(
+            "matmul",
+            m = self.dims.m,
+            n = self.dims.n,
+            k = self.dims.k,
+            kernel = %self.kernel.label()
+        );
         let _enter = span.enter();
         loop {
             if cancel.is_cancelled() {
@@ -316,15 +466,19 @@ impl MatmulRun<'_> {
     /// Runs one slice to completion and returns its wall time.
     fn dispatch(&self, s: &Slice) -> Result<Duration, ComputeError> {
         let e = self.engine;
+        let (m, n, k) = (self.planner.m, self.planner.n, self.planner.k);
         let params = Params {
-            m: self.dims.m,
-            n: self.dims.n,
-            k: self.dims.k,
+            m,
+            n,
+            k,
             row0: s.row0,
             col0: s.col0,
+            row1: s.row0 + s.rows,
+            col1: s.col0 + s.cols,
             k0: s.k0,
             k1: s.k1,
             accumulate: u32::from(s.k0 > 0),
+            _pad: [0; 2],
         };
         let started = Instant::now();
         e.queue.write_buffer(&self.params, 0, bytemuck::bytes_of(&params));
@@ -332,9 +486,10 @@ impl MatmulRun<'_> {
         {
             let mut pass = encoder
                 .begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("matmul"), timestamp_writes: None });
-            pass.set_pipeline(&e.matmul.pipeline);
+            pass.set_pipeline(&self.pipeline);
             pass.set_bind_group(0, &self.bind_group, &[]);
-            pass.dispatch_workgroups(s.cols.div_ceil(MATMUL_TILE.tile_n), s.rows.div_ceil(MATMUL_TILE.tile_m), 1);
+            let t = self.kernel.shape;
+            pass.dispatch_workgroups(s.cols.div_ceil(t.tile_n), s.rows.div_ceil(t.tile_m), 1);
         }
         e.queue.submit([encoder.finish()]);
         e.wait()?;
@@ -369,7 +524,10 @@ impl MatmulRun<'_> {
         let out: Vec<f32> = bytemuck::pod_collect_to_vec(&view[..]);
         drop(view);
         staging.unmap();
-        Ok(out)
+        Ok(match &self.padded {
+            Some(p) => p.unpad_c(&out),
+            None => out,
+        })
     }
 
     /// C, once [`run`](Self::run) returned [`RunState::Done`].
@@ -383,13 +541,32 @@ impl MatmulRun<'_> {
     /// Brings the partial C to host memory and frees the GPU buffers.
     pub fn suspend(self) -> Result<SuspendedMatmul, ComputeError> {
         let partial_c = self.read_c()?;
-        Ok(SuspendedMatmul { dims: self.dims, cursor: self.cursor, partial_c })
+        Ok(SuspendedMatmul { dims: self.dims, precision: self.precision, cursor: self.cursor, partial_c })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uploads_are_whole_vec4s_and_f16_is_rounded_or_refused() {
+        assert_eq!(upload_bytes("A", &[1.0; 5], KernelPath::F32).map(|b| b.len()).ok(), Some(32));
+        let h = upload_bytes("A", &[1.0, -2.5], KernelPath::F16).unwrap_or_default();
+        assert_eq!(h.len(), 16);
+        assert_eq!(&h[..4], &[0x00, 0x3c, 0x00, 0xc1], "1.0 and -2.5 as f16 bits");
+        let err = upload_bytes("B", &[1.0, 1e6], KernelPath::F16).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("B holds 1000000") && err.contains("65504"), "{err}");
+    }
+
+    #[test]
+    fn cooperative_kernels_resume_only_on_whole_blocks() {
+        let tile = crate::compute::kernels::shape::COOPMAT[0];
+        let on = Cursor { row0: 64, rows: 128, col0: 32, cols: 64, k0: 256 };
+        assert!(cursor_on_blocks(&on, &tile));
+        assert!(!cursor_on_blocks(&Cursor { k0: 8, ..on }, &tile));
+        assert!(!cursor_on_blocks(&Cursor { rows: 48, ..on }, &tile));
+    }
 
     fn limits(buffer: u64, binding: u64) -> wgpu::Limits {
         wgpu::Limits { max_buffer_size: buffer, max_storage_buffer_binding_size: binding, ..wgpu::Limits::default() }

@@ -118,12 +118,17 @@ pub struct Planner {
     pub tile: TileShape,
     /// The device's `max_compute_workgroups_per_dimension`.
     pub max_workgroups: u32,
+    /// Workgroups a slice should span to keep every compute unit busy: rows and
+    /// columns shrink to this before the inner dimension is cut.
+    pub min_workgroups: u32,
 }
 
 impl Planner {
-    /// Rows, columns and depth of the largest slice within `budget` FLOPs, shrinking
-    /// depth to [`PREFERRED_MIN_DEPTH`] first, then rows, then columns, then depth to
-    /// one tile. `rows`/`cols` given as `Some` are fixed (a band or block in progress).
+    /// Rows, columns and depth of the largest slice within `budget` FLOPs. Shrinks rows,
+    /// then columns, while the slice still spans [`min_workgroups`](Self::min_workgroups)
+    /// (the whole GPU stays busy, and C is written once per block); only then depth, to
+    /// [`PREFERRED_MIN_DEPTH`]; then rows and columns below that, to one tile; then depth
+    /// to one tile. `rows`/`cols` given as `Some` are fixed (a band or block in progress).
     fn shape(&self, budget: f64, c: &Cursor, rows: Option<u32>, cols: Option<u32>) -> (u32, u32, u32) {
         let t = self.tile;
         let max_rows = round_up(self.m - c.row0, t.tile_m).min(self.max_workgroups.saturating_mul(t.tile_m));
@@ -131,17 +136,26 @@ impl Planner {
         let mut r = rows.unwrap_or(max_rows);
         let mut co = cols.unwrap_or(max_cols);
         let mut d = round_up(self.k - c.k0, t.tile_k);
-        let floor_depth = round_up(PREFERRED_MIN_DEPTH, t.tile_k);
-        while flops(r, co, d) > budget && d > floor_depth {
-            d = halve(d, t.tile_k).max(floor_depth);
-        }
-        while rows.is_none() && flops(r, co, d) > budget && r > t.tile_m {
+        let groups = |r: u32, co: u32| u64::from(r.div_ceil(t.tile_m)) * u64::from(co.div_ceil(t.tile_n));
+        let fill = u64::from(self.min_workgroups.max(1));
+        let over = |r: u32, co: u32, d: u32| flops(r, co, d) > budget;
+        while rows.is_none() && over(r, co, d) && r > t.tile_m && groups(halve(r, t.tile_m), co) >= fill {
             r = halve(r, t.tile_m);
         }
-        while cols.is_none() && flops(r, co, d) > budget && co > t.tile_n {
+        while cols.is_none() && over(r, co, d) && co > t.tile_n && groups(r, halve(co, t.tile_n)) >= fill {
             co = halve(co, t.tile_n);
         }
-        while flops(r, co, d) > budget && d > t.tile_k {
+        let floor_depth = round_up(PREFERRED_MIN_DEPTH, t.tile_k);
+        while over(r, co, d) && d > floor_depth {
+            d = halve(d, t.tile_k).max(floor_depth);
+        }
+        while rows.is_none() && over(r, co, d) && r > t.tile_m {
+            r = halve(r, t.tile_m);
+        }
+        while cols.is_none() && over(r, co, d) && co > t.tile_n {
+            co = halve(co, t.tile_n);
+        }
+        while over(r, co, d) && d > t.tile_k {
             d = halve(d, t.tile_k);
         }
         (r, co, d)
@@ -207,10 +221,10 @@ impl Planner {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compute::kernels::MATMUL_TILE;
+    use crate::compute::kernels::shape::{CLASSIC, TILED};
 
     fn planner(m: u32, n: u32, k: u32) -> Planner {
-        Planner { m, n, k, tile: MATMUL_TILE, max_workgroups: 65_535 }
+        Planner { m, n, k, tile: CLASSIC, max_workgroups: 65_535, min_workgroups: 1 }
     }
 
     /// Walks a whole job and checks every (row, col, inner) cell is covered exactly once.
@@ -255,7 +269,27 @@ mod tests {
         assert!(s.flops() <= budget, "{s:?} = {} FLOP", s.flops());
         assert!(s.k1 - s.k0 >= PREFERRED_MIN_DEPTH, "depth shrinks last: {s:?}");
         let tiny = p.next(&mut Cursor::default(), 1.0).unwrap_or(s);
-        assert_eq!((tiny.rows, tiny.cols, tiny.k1 - tiny.k0), (64, 64, 16));
+        assert_eq!((tiny.rows, tiny.cols, tiny.k1 - tiny.k0), (CLASSIC.tile_m, CLASSIC.tile_n, CLASSIC.tile_k));
+    }
+
+    #[test]
+    fn slices_fill_the_gpu_and_cut_k_only_when_a_filling_block_exceeds_the_budget() {
+        let tile = TILED[3]; // 128×128
+        let p = Planner { m: 4096, n: 4096, k: 4096, tile, max_workgroups: 65_535, min_workgroups: 512 };
+        let workgroups = |s: &Slice| s.rows.div_ceil(tile.tile_m) * s.cols.div_ceil(tile.tile_n);
+        // 512 workgroups × 128² outputs × 4096 deep = 68.7 GFLOP: a larger budget keeps k whole.
+        let s = p.next(&mut Cursor::default(), 1e11).unwrap_or_else(|| unreachable!());
+        assert_eq!((s.k0, s.k1), (0, 4096), "{s:?}");
+        assert!(workgroups(&s) >= 512, "{s:?}");
+        assert!(s.flops() <= 1e11);
+        // A smaller one cuts k but still spans the whole GPU.
+        let s = p.next(&mut Cursor::default(), 2e10).unwrap_or_else(|| unreachable!());
+        assert!(s.k1 - s.k0 < 4096 && s.k1 - s.k0 >= PREFERRED_MIN_DEPTH, "{s:?}");
+        assert!(workgroups(&s) >= 512, "{s:?}");
+        assert!(s.flops() <= 2e10);
+        covers_exactly_once(&Planner { m: 300, n: 200, k: 50, tile, max_workgroups: 65_535, min_workgroups: 4 }, |i| {
+            [1e5, 3e6, 1e4][i % 3]
+        });
     }
 
     #[test]

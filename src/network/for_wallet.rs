@@ -36,6 +36,7 @@ pub fn hardware_summary(data: &DataDirs) -> HardwareSummary {
         device_type: gpu.as_ref().map_or_else(|| "unknown".into(), |g| g.device_type.clone()),
         max_buffer_bytes: gpu.as_ref().map_or(128 << 20, |g| g.limits.max_storage_buffer_binding_size),
         benchmark_gflops: 1.0,
+        precisions: crate::compute::tuning::benchmarked_precisions(&data.join(crate::compute::tuning::TUNING_FILE)),
     }
 }
 

@@ -45,7 +45,10 @@ pub fn load(dir: &Path) -> Option<(Job, SuspendedMatmul)> {
         (data.len() == h.values * 4 && h.values as u64 == u64::from(h.job.dims.m) * u64::from(h.job.dims.n)).then(
             || {
                 let partial_c = data.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
-                (h.job.clone(), SuspendedMatmul { dims: h.job.dims, cursor: h.cursor, partial_c })
+                (
+                    h.job.clone(),
+                    SuspendedMatmul { dims: h.job.dims, precision: Default::default(), cursor: h.cursor, partial_c },
+                )
             },
         )
     });
@@ -74,7 +77,12 @@ mod tests {
         assert!(load(dir.path()).is_none());
         let job = Job { id: "j1".into(), dims: MatmulDims { m: 2, n: 3, k: 4 }, seed: 9 };
         let cursor = Cursor { row0: 0, rows: 64, col0: 0, cols: 64, k0: 16 };
-        let s = SuspendedMatmul { dims: job.dims, cursor, partial_c: vec![1.0, -2.5, 3.0, 0.0, 5.5, 6.0] };
+        let s = SuspendedMatmul {
+            dims: job.dims,
+            precision: Default::default(),
+            cursor,
+            partial_c: vec![1.0, -2.5, 3.0, 0.0, 5.5, 6.0],
+        };
         save(dir.path(), &job, &s).expect("save");
         let (j, back) = load(dir.path()).expect("load");
         assert_eq!(j, job);

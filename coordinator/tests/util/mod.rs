@@ -82,6 +82,7 @@ impl Node {
                 device_type: "cpu".into(),
                 max_buffer_bytes: 1 << 30,
                 benchmark_gflops: 1.0,
+                precisions: vec![idlewatt_protocol::Precision::F32],
             },
             app_version: "0.1.0".into(),
         };
