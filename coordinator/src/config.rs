@@ -9,6 +9,7 @@ use alloy::primitives::Address;
 use idlewatt_protocol::TokenAmount;
 
 use crate::chain::TreasuryKey;
+pub use crate::limits::Limits;
 
 /// Everything the operator can set.
 #[derive(Debug, Clone)]
@@ -59,6 +60,8 @@ pub struct Config {
     /// Crash tests only: `std::process::abort()` right after a payout is broadcast and
     /// before that is recorded. The binary sets it from `IDLEWATT_CRASH_AFTER_BROADCAST=1`.
     pub crash_after_broadcast: bool,
+    /// Timeouts, connection limit, probation and per-range limits ([`Limits`]).
+    pub limits: Limits,
 }
 
 /// The chain payouts are made on: an ERC-20 (TNT-20 on Theta) paid from a treasury.
@@ -144,6 +147,7 @@ impl Default for Config {
             min_withdrawal: TokenAmount(1_000_000_000_000_000),
             token_symbol: "IDLE".to_owned(),
             crash_after_broadcast: false,
+            limits: Limits::default(),
         }
     }
 }
@@ -154,6 +158,7 @@ pub const HARD_MAX_DIM: u32 = 8192;
 impl Config {
     /// Checks the values make sense together; the message names the bad one.
     pub fn validate(&self) -> Result<(), String> {
+        self.limits.validate()?;
         if self.min_job_dim == 0 || self.min_job_dim > self.max_job_dim || self.max_job_dim > HARD_MAX_DIM {
             return Err(format!(
                 "job dims must satisfy 1 <= min ({}) <= max ({}) <= {HARD_MAX_DIM}",
@@ -206,6 +211,12 @@ impl Config {
     /// Body limit of a result: C of the largest job in base64, plus JSON overhead.
     pub fn result_body_limit(&self) -> usize {
         let d = self.max_job_dim as usize;
-        (d * d * 4).div_ceil(3) * 4 + 4096
+        result_body_limit_for(d * d)
     }
+}
+
+/// The most bytes a result body for a C of `elements` f32 may have: its base64 text
+/// plus the JSON around it (field names, the encoding, the digest, some whitespace).
+pub fn result_body_limit_for(elements: usize) -> usize {
+    (elements.saturating_mul(4)).div_ceil(3).saturating_mul(4).saturating_add(1024)
 }

@@ -16,7 +16,13 @@
 //! # Layout
 //! - [`config`]: [`Config`], every knob with its default.
 //! - [`server`]: [`start`], the running [`Handle`], the background sweeper.
-//! - `routes`: the `/v1` handlers; `auth`: signature, nonce and rate checks.
+//! - `routes`: the `/v1` handlers; `auth`: signature, nonce and rate checks;
+//!   `own_leases`: a node's release and re-claim of its leases.
+//! - The front door: `serve` (accept loop: header/idle timeout, connection limit),
+//!   `frontdoor` (per-range budget, body/request timeouts, one JSON error shape),
+//!   `body` (a large body read only after authentication, capped), [`limits`] (the
+//!   numbers), `netrange` (source ranges), `probation` (what fresh identities may do),
+//!   `ratelimit` (token buckets with `Retry-After`).
 //! - `store`: all SQL (SQLite through sqlx; portable to PostgreSQL), `money`: ledger
 //!   amounts as exact integer limbs, `sizing`: how big a job a node gets.
 //! - [`chain`]: the payout chain (ERC-20 `transfer` signed from the treasury, receipts,
@@ -29,21 +35,31 @@
 //! - `src/main.rs`: the `idlewatt-coordinator` command line.
 
 mod auth;
+mod body;
 pub mod chain;
 pub mod config;
 pub mod devchain;
 mod error;
+mod frontdoor;
+#[cfg(test)]
+mod fuzz_tests;
+pub mod limits;
 mod money;
+mod netrange;
+mod own_leases;
 mod payout;
 mod payout_store;
+mod probation;
 mod ratelimit;
 mod routes;
+mod serve;
 pub mod server;
 mod sizing;
 mod store;
 mod withdrawals;
 
 pub use config::{ChainConfig, Config};
+pub use limits::Limits;
 pub use server::{Handle, StartError, start};
 
 /// The coordinator, for callers that prefer `Coordinator::start(config)`.

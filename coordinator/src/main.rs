@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Parser;
 use idlewatt_coordinator::chain::TreasuryKey;
-use idlewatt_coordinator::{ChainConfig, Config};
+use idlewatt_coordinator::{ChainConfig, Config, Limits};
 use idlewatt_protocol::TokenAmount;
 
 /// Idlewatt's reference coordinator: leases matmul jobs to nodes, verifies every
@@ -92,6 +92,44 @@ struct Args {
     /// Blocks a payout needs (its own included) before it is confirmed.
     #[arg(long, default_value_t = 1)]
     confirmations: u64,
+    /// Seconds a connection has to send a request's headers; idle keep-alive
+    /// connections are closed after it too.
+    #[arg(long, default_value_t = 10)]
+    header_timeout_seconds: u64,
+    /// Seconds a request body may stall between pieces.
+    #[arg(long, default_value_t = 20)]
+    body_timeout_seconds: u64,
+    /// Seconds one request may take in all.
+    #[arg(long, default_value_t = 120)]
+    request_timeout_seconds: u64,
+    /// Connections served at once.
+    #[arg(long, default_value_t = 1024)]
+    max_connections: usize,
+    /// Verified results a new address needs to leave probation (0: none). On
+    /// probation: small jobs, one lease at a time, earnings held.
+    #[arg(long, default_value_t = Limits::public().probation_results)]
+    probation_results: u32,
+    /// Largest m, n, k of a job for an address on probation.
+    #[arg(long, default_value_t = Limits::public().probation_job_dim)]
+    probation_job_dim: u32,
+    /// Open leases all addresses on probation may hold together.
+    #[arg(long, default_value_t = Limits::public().probation_open_leases)]
+    probation_open_leases: u32,
+    /// New addresses per source range (IPv4 /24, IPv6 /64) per hour.
+    #[arg(long, default_value_t = Limits::public().registrations_per_range_per_hour)]
+    registrations_per_range_per_hour: u32,
+    /// New addresses per hour, all sources together.
+    #[arg(long, default_value_t = Limits::public().registrations_per_hour)]
+    registrations_per_hour: u32,
+    /// Open leases held from one source range.
+    #[arg(long, default_value_t = Limits::public().open_leases_per_range)]
+    open_leases_per_range: u32,
+    /// Requests per second one source range may sustain (any route).
+    #[arg(long, default_value_t = Limits::public().range_rate_per_s)]
+    range_rate: f64,
+    /// Burst of requests above --range-rate.
+    #[arg(long, default_value_t = Limits::public().range_burst)]
+    range_burst: f64,
 }
 
 impl Args {
@@ -124,6 +162,20 @@ impl Args {
 
     fn into_config(self) -> anyhow::Result<Config> {
         let chain = self.chain()?;
+        let limits = Limits {
+            header_timeout: Duration::from_secs(self.header_timeout_seconds),
+            body_timeout: Duration::from_secs(self.body_timeout_seconds),
+            request_timeout: Duration::from_secs(self.request_timeout_seconds),
+            max_connections: self.max_connections,
+            probation_results: self.probation_results,
+            probation_job_dim: self.probation_job_dim,
+            probation_open_leases: self.probation_open_leases,
+            registrations_per_range_per_hour: self.registrations_per_range_per_hour,
+            registrations_per_hour: self.registrations_per_hour,
+            open_leases_per_range: self.open_leases_per_range,
+            range_rate_per_s: self.range_rate,
+            range_burst: self.range_burst,
+        };
         Ok(Config {
             listen: self.listen,
             database: self.database,
@@ -145,6 +197,7 @@ impl Args {
             token_symbol: self.token_symbol,
             // Crash tests: abort right after a payout is broadcast, before recording it.
             crash_after_broadcast: std::env::var("IDLEWATT_CRASH_AFTER_BROADCAST").is_ok_and(|v| v == "1"),
+            limits,
             ..Config::default()
         })
     }

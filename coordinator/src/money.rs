@@ -6,6 +6,10 @@ use idlewatt_protocol::TokenAmount;
 
 const LIMB: i128 = 1_000_000_000;
 
+/// The largest single amount the ledger takes (10⁹ tokens, far below where a BIGINT
+/// limb or a SUM of many could overflow): anything above is a bad request.
+pub(crate) const MAX_AMOUNT: u128 = 1_000_000_000 * 1_000_000_000_000_000_000;
+
 /// Splits a signed amount of base units into (gwei, wei) limbs of its sign.
 pub(crate) fn split(amount: i128) -> Option<(i64, i64)> {
     Some((i64::try_from(amount / LIMB).ok()?, i64::try_from(amount % LIMB).ok()?))

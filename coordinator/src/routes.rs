@@ -1,9 +1,11 @@
 //! The `/v1` handlers (DESIGN §3). Signed calls read the raw body (its hash is part
 //! of the signature), authenticate, then parse it; every failure is an [`ApiError`]
-//! with a reason, and nothing is written before a request is fully checked.
+//! with a reason, and nothing is written before a request is fully checked. A result
+//! (the one large body) is authenticated from its headers and its lease first, and
+//! then at most the bytes its lease allows are read.
 
 use alloy::primitives::{Address, B128};
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
@@ -21,9 +23,11 @@ use serde::de::DeserializeOwned;
 
 use crate::auth::authenticate;
 use crate::error::ApiError;
+use crate::frontdoor::SourceRange;
+use crate::probation;
 use crate::server::AppState;
 use crate::sizing;
-use crate::store::{self, LeaseInfo, NewJob};
+use crate::store::{self, LeaseInfo, LeaseMarks, NewJob};
 
 /// Seeds stay below 2⁵³ so JSON parsers everywhere read them exactly.
 const SEED_MASK: u64 = (1 << 53) - 1;
@@ -31,11 +35,12 @@ const SEED_MASK: u64 = (1 << 53) - 1;
 /// The router, with per-route body limits.
 pub(crate) fn router(state: AppState) -> Router {
     let small = state.config.small_body_limit;
-    let result_limit = state.config.result_body_limit();
     Router::new()
         .route("/v1/nodes", post(register).layer(DefaultBodyLimit::max(small)))
-        .route("/v1/leases", post(lease).layer(DefaultBodyLimit::max(small)))
-        .route("/v1/leases/{id}/result", post(submit_result).layer(DefaultBodyLimit::max(result_limit)))
+        .route("/v1/leases", post(lease).get(crate::own_leases::mine).layer(DefaultBodyLimit::max(small)))
+        // The result handler caps its body itself, at what the lease allows.
+        .route("/v1/leases/{id}/result", post(submit_result).layer(DefaultBodyLimit::disable()))
+        .route("/v1/leases/{id}/release", post(crate::own_leases::release).layer(DefaultBodyLimit::max(small)))
         .route("/v1/accounts/{address}", get(account))
         .route("/v1/withdrawals", post(crate::withdrawals::create).layer(DefaultBodyLimit::max(small)))
         .route("/v1/withdrawals/{id}", get(crate::withdrawals::get))
@@ -70,6 +75,7 @@ fn random_u64() -> Result<u64, ApiError> {
 
 async fn register(
     State(st): State<AppState>,
+    SourceRange(range): SourceRange,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -98,8 +104,10 @@ async fn register(
     if !(h.benchmark_gflops.is_finite() && h.benchmark_gflops >= 0.0 && h.benchmark_gflops <= 1e7) {
         return Err(ApiError::bad_request("benchmark_gflops must be a number in 0..=1e7"));
     }
-    store::upsert_node(&st.db, &reg, now_ms()).await?;
-    tracing::info!(node = %who, adapter = %h.adapter, gflops = h.benchmark_gflops, "node registered");
+    let now = now_ms();
+    probation::admit_registration(&st.db, &st.config.limits, who, &range, now).await?;
+    store::upsert_node(&st.db, &reg, &range, now).await?;
+    tracing::info!(node = %who, adapter = %h.adapter, gflops = h.benchmark_gflops, %range, "node registered");
     Ok(Json(Registered {
         address: who,
         max_open_leases: st.config.max_leases_per_node,
@@ -109,6 +117,7 @@ async fn register(
 
 async fn lease(
     State(st): State<AppState>,
+    SourceRange(range): SourceRange,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -137,26 +146,29 @@ async fn lease(
     // Overdue leases are expired (and their jobs reopened) by the server's sweeper.
     let open = standing.open_leases;
     if open >= i64::from(cfg.max_leases_per_node) {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            ErrorKind::RateLimited,
+        return Err(ApiError::rate_limited(
             format!("this node already holds {open} leases (at most {})", cfg.max_leases_per_node),
+            5,
         ));
     }
+    let probation = probation::on_probation(&st.db, &cfg.limits, who).await?;
+    probation::admit_lease(&st.db, &cfg.limits, &range, probation, open).await?;
     let node = standing.info;
+    let max_dim = match probation {
+        Some(_) => req.limits.max_dim.min(cfg.limits.probation_job_dim),
+        None => req.limits.max_dim,
+    };
     let limits = idlewatt_protocol::wire::NodeLimits {
-        max_dim: req.limits.max_dim,
+        max_dim,
         max_buffer_bytes: req.limits.max_buffer_bytes.min(node.max_buffer_bytes),
     };
-    let dim = sizing::job_dim(
-        node.benchmark_gflops,
-        cfg.target_job_seconds,
-        cfg.min_job_dim,
-        cfg.max_job_dim,
-        cfg.fixed_job_dim,
-        limits,
-    )
-    .map_err(|e| ApiError::bad_request(e.0))?;
+    // On probation the job is at most the probation size, whatever the bounds say.
+    let (min_dim, fixed) = match probation {
+        Some(_) => (cfg.min_job_dim.min(max_dim.max(1)), cfg.fixed_job_dim.map(|d| d.min(max_dim.max(1)))),
+        None => (cfg.min_job_dim, cfg.fixed_job_dim),
+    };
+    let dim = sizing::job_dim(node.benchmark_gflops, cfg.target_job_seconds, min_dim, cfg.max_job_dim, fixed, limits)
+        .map_err(|e| ApiError::bad_request(e.0))?;
     let seed = match &cfg.job_seeds {
         Some(seeds) if !seeds.is_empty() => seeds[(random_u64()? % seeds.len() as u64) as usize],
         _ => random_u64()? & SEED_MASK,
@@ -167,8 +179,11 @@ async fn lease(
     let lease_id = random_id()?;
     let deadline = now + i64::try_from(cfg.lease_duration.as_millis()).unwrap_or(i64::MAX / 2);
     let new_job = NewJob { id: random_id()?, spec, reward };
-    let issued = store::issue_lease(&st.db, who, &lease_id, limits, now, deadline, new_job).await?;
-    tracing::info!(node = %who, lease = %lease_id, job = %issued.job_id, ?issued.spec, "lease issued");
+    let marks = LeaseMarks { source_range: &range, probation: probation.is_some() };
+    let issued = store::issue_lease(&st.db, who, &lease_id, limits, now, deadline, new_job, marks).await?;
+    tracing::info!(node = %who, lease = %lease_id, job = %issued.job_id, ?issued.spec, probation = probation.is_some(), "lease issued");
+    // Work does not spend the request budget.
+    st.limiter.refund(&who);
     Ok(Json(Lease {
         lease_id,
         job_id: issued.job_id,
@@ -203,21 +218,29 @@ async fn submit_result(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    bytes: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<Json<SubmissionOutcome>, ApiError> {
-    let bytes = body(bytes)?;
-    let who = authenticate(&st, &method, &uri, &headers, &bytes).await?;
-    let sub: ResultSubmission = parse(&bytes)?;
-    drop(bytes);
+    // Headers first: the signature over the declared body hash, the nonce and budget.
+    let (who, auth) = crate::auth::check_signature(&method, &uri, &headers, None)?;
+    crate::auth::admit(&st, who, &auth).await?;
     if lease_id.len() > 64 {
         return Err(ApiError::not_found("no such lease"));
     }
+    // Then the lease: it must exist and be the signer's, and it says how big C is.
     let lease = store::lease(&st.db, &lease_id).await?.ok_or_else(|| ApiError::not_found("no such lease"))?;
     if lease.node != store::addr(who) {
         return Err(ApiError::forbidden("this lease belongs to another node"));
     }
+    let cap = crate::config::result_body_limit_for(lease.spec.result_len());
+    let bytes = crate::body::read_capped(body, &headers, cap).await?;
+    if Some(idlewatt_protocol::auth::body_sha256(&bytes)) != auth.body_sha256 {
+        return Err(crate::auth::body_mismatch());
+    }
+    let sub: ResultSubmission = parse(&bytes)?;
+    drop(bytes);
     let claimed = sub.c_sha256.trim().to_ascii_lowercase();
     if lease.status == "verified" || lease.status == "rejected" {
+        st.limiter.refund(&who);
         return if lease.result_sha256.as_deref() == Some(claimed.as_str()) {
             recorded_outcome(&lease, &claimed)
         } else {
@@ -227,6 +250,13 @@ async fn submit_result(
                 "a different result was already submitted for this lease",
             ))
         };
+    }
+    if lease.status == "released" {
+        return Err(ApiError::new(
+            StatusCode::GONE,
+            ErrorKind::LeaseExpired,
+            "this node released the lease; the job went back to the pool",
+        ));
     }
     let now = now_ms();
     if lease.status == "expired" || now > lease.deadline_ms {
@@ -286,18 +316,35 @@ async fn submit_result(
         Ok(()) => tracing::info!(node = %who, lease = %lease_id, reward = %lease.reward, "result verified"),
         Err(e) => tracing::warn!(node = %who, lease = %lease_id, reason = %e, "result rejected"),
     }
+    // A judged result is work: it does not spend the request budget.
+    st.limiter.refund(&who);
     recorded_outcome(&lease, &digest)
 }
 
-async fn account(State(st): State<AppState>, Path(address): Path<String>) -> Result<Json<AccountBalance>, ApiError> {
+/// Balances are public; the job history (lease ids, seeds of open leases) only to the
+/// account's owner, in a GET signed by it.
+async fn account(
+    State(st): State<AppState>,
+    Path(address): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Json<AccountBalance>, ApiError> {
     let who: Address = address.parse().map_err(|e| ApiError::bad_request(format!("not an address: {e}")))?;
+    let owner = if crate::auth::is_signed(&headers) {
+        authenticate(&st, &method, &uri, &headers, b"").await? == who
+    } else {
+        false
+    };
     let b = store::balances(&st.db, who).await?;
-    let recent_jobs = store::recent_jobs(&st.db, who, 20).await?;
+    let recent_jobs = if owner { store::recent_jobs(&st.db, who, 20).await? } else { Vec::new() };
+    // Earnings of an address on probation are held: verified, not yet withdrawable.
+    let held = probation::on_probation(&st.db, &st.config.limits, who).await?.is_some();
     Ok(Json(AccountBalance {
         address: who,
         pending: b.pending,
         verified: b.verified,
-        withdrawable: b.withdrawable,
+        withdrawable: if held { TokenAmount::ZERO } else { b.withdrawable },
         recent_jobs,
     }))
 }

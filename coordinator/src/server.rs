@@ -3,6 +3,8 @@
 //! ([`Handle::shutdown`]): in-flight requests finish, then the tasks stop.
 
 use std::net::SocketAddr;
+
+use alloy::primitives::Address;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,7 +22,10 @@ use crate::store::{self, Db};
 pub(crate) struct AppState {
     pub(crate) db: Db,
     pub(crate) config: Arc<Config>,
-    pub(crate) limiter: Arc<RateLimiter>,
+    /// Signed requests per address.
+    pub(crate) limiter: Arc<RateLimiter<Address>>,
+    /// Every request per source range (`netrange`).
+    pub(crate) range_limiter: Arc<RateLimiter<String>>,
     /// The payout chain (`None`: a devnet).
     pub(crate) chain: Option<Arc<Chain>>,
     /// Wakes the payout worker when a withdrawal is queued.
@@ -119,6 +124,7 @@ pub async fn start(config: Config) -> Result<Handle, StartError> {
         .map_err(|source| StartError::Bind { addr: config.listen, source })?;
     let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.listen, source })?;
     let limiter = Arc::new(RateLimiter::new(config.rate_limit_per_s, config.rate_limit_burst));
+    let range_limiter = Arc::new(RateLimiter::new(config.limits.range_rate_per_s, config.limits.range_burst));
     let chain = match &config.chain {
         Some(c) => Some(Arc::new(Chain::new(&c.rpc_url, c.token, c.treasury.clone()).map_err(StartError::Config)?)),
         None => None,
@@ -136,17 +142,10 @@ pub async fn start(config: Config) -> Result<Handle, StartError> {
         }
         _ => None,
     };
-    let state = AppState { db: db.clone(), config: Arc::new(config), limiter, chain, payouts };
+    let state = AppState { db: db.clone(), config: Arc::new(config), limiter, range_limiter, chain, payouts };
 
-    let app = crate::routes::router(state.clone());
-    let mut on_stop = stopped.clone();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = on_stop.wait_for(|s| *s).await;
-            })
-            .await
-    });
+    let app = crate::frontdoor::wrap(crate::routes::router(state.clone()), &state);
+    let server = tokio::spawn(crate::serve::serve(listener, app, state.config.limits.clone(), stopped.clone()));
     let sweeper = tokio::spawn(sweep(state.db.clone(), stopped));
     tracing::info!(%addr, database = %state.config.database, "coordinator listening");
     Ok(Handle { addr, stop, server, sweeper, payouts: payout_task, db })

@@ -10,7 +10,7 @@ use alloy::primitives::Address;
 use idlewatt_protocol::TokenAmount;
 use idlewatt_protocol::wire::{JobRecord, JobSpec, JobState, NodeLimits, NodeRegistration};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
+use sqlx::{Connection as _, Row, SqlitePool};
 
 use crate::money;
 
@@ -29,15 +29,27 @@ pub(crate) async fn connect(database: &str) -> Result<Db, sqlx::Error> {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
     };
+    let in_memory = matches!(database, "sqlite::memory:" | ":memory:");
     let opts = opts.foreign_keys(true).busy_timeout(Duration::from_secs(10));
     // An in-memory database lives as long as its connection: never recycle it.
-    let pool = SqlitePoolOptions::new()
-        .max_connections(1)
-        .min_connections(1)
-        .idle_timeout(None)
-        .max_lifetime(None)
-        .connect_with(opts)
-        .await?;
+    let mut pool = SqlitePoolOptions::new().max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None);
+    if !in_memory {
+        // A statement or COMMIT that failed (disk full, I/O error) can leave the
+        // connection inside a transaction SQLite already rolled back, and then every
+        // later "commit" is a savepoint release that never reaches the disk. Such a
+        // connection is closed when it comes back to the pool; the pool opens a fresh one.
+        pool = pool.after_release(|conn, _meta| {
+            Box::pin(async move {
+                // Runs after the dropped transaction's queued rollback.
+                if sqlx::query("SELECT 1").execute(&mut *conn).await.is_err() || conn.is_in_transaction() {
+                    tracing::warn!("database connection left in a bad state by a failed write: replacing it");
+                    return Ok(false);
+                }
+                Ok(true)
+            })
+        });
+    }
+    let pool = pool.connect_with(opts).await?;
     sqlx::migrate!("./migrations").run(&pool).await?;
     Ok(pool)
 }
@@ -65,17 +77,34 @@ pub(crate) async fn remember_nonce(
     Ok(r.rows_affected() == 1)
 }
 
+/// `true` if `who` already used `nonce` (read only: a replay is refused before it
+/// spends anything, and nothing is written for it).
+pub(crate) async fn nonce_seen(db: &Db, who: Address, nonce: &str) -> Result<bool, sqlx::Error> {
+    let r: Option<i64> = sqlx::query_scalar("SELECT 1 FROM seen_nonces WHERE address = $1 AND nonce = $2")
+        .bind(addr(who))
+        .bind(nonce)
+        .fetch_optional(db)
+        .await?;
+    Ok(r.is_some())
+}
+
 /// Forgets nonces whose timestamps can no longer pass the freshness check.
 pub(crate) async fn purge_nonces(db: &Db, now_ms: i64) -> Result<u64, sqlx::Error> {
     Ok(sqlx::query("DELETE FROM seen_nonces WHERE expires_at_ms < $1").bind(now_ms).execute(db).await?.rows_affected())
 }
 
 /// Registers a node or updates its profile.
-pub(crate) async fn upsert_node(db: &Db, reg: &NodeRegistration, now_ms: i64) -> Result<(), sqlx::Error> {
+/// `source_range` is where a new address registers from (kept on later updates).
+pub(crate) async fn upsert_node(
+    db: &Db,
+    reg: &NodeRegistration,
+    source_range: &str,
+    now_ms: i64,
+) -> Result<(), sqlx::Error> {
     let h = &reg.hardware;
     sqlx::query(
-        "INSERT INTO nodes (address, adapter, backend, device_type, max_buffer_bytes, benchmark_gflops, app_version, registered_at_ms, last_seen_ms)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+        "INSERT INTO nodes (address, adapter, backend, device_type, max_buffer_bytes, benchmark_gflops, app_version, registered_at_ms, last_seen_ms, source_range)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)
          ON CONFLICT (address) DO UPDATE SET adapter = excluded.adapter, backend = excluded.backend,
              device_type = excluded.device_type, max_buffer_bytes = excluded.max_buffer_bytes,
              benchmark_gflops = excluded.benchmark_gflops, app_version = excluded.app_version,
@@ -89,6 +118,7 @@ pub(crate) async fn upsert_node(db: &Db, reg: &NodeRegistration, now_ms: i64) ->
     .bind(h.benchmark_gflops)
     .bind(&reg.app_version)
     .bind(now_ms)
+    .bind(source_range)
     .execute(db)
     .await?;
     Ok(())
@@ -187,6 +217,15 @@ pub(crate) struct NewJob {
     pub(crate) reward: TokenAmount,
 }
 
+/// What the defences record on a lease: the source range of the request and whether
+/// its node was on probation (`probation`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LeaseMarks<'a> {
+    pub(crate) source_range: &'a str,
+    /// On probation: a new calibration job, never a reused open one.
+    pub(crate) probation: bool,
+}
+
 /// A lease as issued.
 #[derive(Debug, Clone)]
 pub(crate) struct IssuedLease {
@@ -209,6 +248,7 @@ fn reward_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<TokenAmount, sqlx::Err
 
 /// Issues a lease to `who`: the oldest open job that fits its limits and that it did
 /// not let expire before, else `new_job`.
+#[allow(clippy::too_many_arguments)] // one lease row: its parts, not options
 pub(crate) async fn issue_lease(
     db: &Db,
     who: Address,
@@ -217,6 +257,7 @@ pub(crate) async fn issue_lease(
     now_ms: i64,
     deadline_ms: i64,
     new_job: NewJob,
+    marks: LeaseMarks<'_>,
 ) -> Result<IssuedLease, sqlx::Error> {
     let node = addr(who);
     let max_elems = i64::try_from(limits.max_buffer_bytes / 4).unwrap_or(i64::MAX);
@@ -226,11 +267,13 @@ pub(crate) async fn issue_lease(
          WHERE status = 'open' AND m <= $1 AND n <= $1 AND k <= $1
            AND m * k <= $2 AND k * n <= $2 AND m * n <= $2
            AND NOT EXISTS (SELECT 1 FROM leases WHERE leases.job_id = jobs.id AND leases.node = $3)
+           AND $4 = 0
          ORDER BY created_at_ms LIMIT 1",
     )
     .bind(i64::from(limits.max_dim))
     .bind(max_elems)
     .bind(&node)
+    .bind(i64::from(marks.probation))
     .fetch_optional(&mut *tx)
     .await?;
     let issued = match reusable {
@@ -266,13 +309,16 @@ pub(crate) async fn issue_lease(
     };
     sqlx::query("UPDATE jobs SET status = 'leased' WHERE id = $1").bind(&issued.job_id).execute(&mut *tx).await?;
     sqlx::query(
-        "INSERT INTO leases (id, job_id, node, issued_at_ms, deadline_ms, status) VALUES ($1, $2, $3, $4, $5, 'open')",
+        "INSERT INTO leases (id, job_id, node, issued_at_ms, deadline_ms, status, source_range, probation)
+         VALUES ($1, $2, $3, $4, $5, 'open', $6, $7)",
     )
     .bind(lease_id)
     .bind(&issued.job_id)
     .bind(&node)
     .bind(now_ms)
     .bind(deadline_ms)
+    .bind(marks.source_range)
+    .bind(i64::from(marks.probation))
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -285,6 +331,7 @@ pub(crate) struct LeaseInfo {
     pub(crate) id: String,
     pub(crate) job_id: String,
     pub(crate) node: String,
+    pub(crate) issued_at_ms: i64,
     pub(crate) deadline_ms: i64,
     pub(crate) status: String,
     pub(crate) result_sha256: Option<String>,
@@ -296,7 +343,7 @@ pub(crate) struct LeaseInfo {
 /// Looks a lease up with its job.
 pub(crate) async fn lease(db: &Db, lease_id: &str) -> Result<Option<LeaseInfo>, sqlx::Error> {
     let row = sqlx::query(
-        "SELECT l.id, l.job_id, l.node, l.deadline_ms, l.status, l.result_sha256, l.reason,
+        "SELECT l.id, l.job_id, l.node, l.issued_at_ms, l.deadline_ms, l.status, l.result_sha256, l.reason,
                 j.m, j.n, j.k, j.seed, j.reward_gwei, j.reward_wei
          FROM leases l JOIN jobs j ON j.id = l.job_id WHERE l.id = $1",
     )
@@ -308,6 +355,7 @@ pub(crate) async fn lease(db: &Db, lease_id: &str) -> Result<Option<LeaseInfo>, 
             id: r.try_get("id")?,
             job_id: r.try_get("job_id")?,
             node: r.try_get("node")?,
+            issued_at_ms: r.try_get("issued_at_ms")?,
             deadline_ms: r.try_get("deadline_ms")?,
             status: r.try_get("status")?,
             result_sha256: r.try_get("result_sha256")?,
@@ -459,7 +507,7 @@ pub(crate) async fn recent_jobs(db: &Db, who: Address, limit: i64) -> Result<Vec
             let state = match r.try_get::<String, _>("status")?.as_str() {
                 "verified" => JobState::Verified,
                 "rejected" => JobState::Rejected,
-                "expired" => JobState::Expired,
+                "expired" | "released" => JobState::Expired,
                 _ => JobState::Leased,
             };
             Ok(JobRecord {

@@ -55,6 +55,19 @@ pub(crate) async fn create(
             "the withdrawal's EIP-712 signature is not by {who}, the account it would be paid from"
         )));
     }
+    if crate::money::split(i128::try_from(req.amount.0).unwrap_or(i128::MAX)).is_none()
+        || req.amount.0 > crate::money::MAX_AMOUNT
+    {
+        return Err(ApiError::bad_request(format!(
+            "amount {} base units is more than the ledger can hold",
+            req.amount.0
+        )));
+    }
+    if let Some(need) = crate::probation::on_probation(&st.db, &st.config.limits, who).await? {
+        return Err(ApiError::forbidden(format!(
+            "earnings of a new node are held until {need} more of its results verify; nothing was debited"
+        )));
+    }
     if req.amount < st.config.min_withdrawal {
         return Err(ApiError::bad_request(format!(
             "the smallest withdrawal is {} tokens",

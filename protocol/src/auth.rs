@@ -18,6 +18,11 @@
 //! refuses timestamps more than [`MAX_CLOCK_SKEW_MS`] away from its clock, and
 //! remembers nonces until their timestamp is stale, so a request cannot be replayed.
 //! Hashing the body into the signed string keeps the signature small whatever the body.
+//!
+//! The signer also sends the body's hash in `x-idlewatt-content-sha256`
+//! ([`HEADER_CONTENT_SHA256`]), so the coordinator can check the signature over the
+//! *declared* hash before it reads a byte of a large body, then read at most what the
+//! request may carry and compare ([`verify_declared`]).
 
 use alloy::primitives::{Address, B128, Signature};
 use alloy::signers::SignerSync;
@@ -32,6 +37,10 @@ pub const HEADER_TIMESTAMP: &str = "x-idlewatt-timestamp";
 pub const HEADER_NONCE: &str = "x-idlewatt-nonce";
 /// Header: the 65-byte signature (r, s, v), `0x`-hex.
 pub const HEADER_SIGNATURE: &str = "x-idlewatt-signature";
+
+/// Header: the SHA-256 of the body the signature covers, lowercase hex (lets the
+/// coordinator authenticate a request before reading its body).
+pub const HEADER_CONTENT_SHA256: &str = "x-idlewatt-content-sha256";
 
 /// A timestamp further than this from the coordinator's clock is refused (±5 min).
 pub const MAX_CLOCK_SKEW_MS: i64 = 5 * 60 * 1000;
@@ -131,7 +140,13 @@ impl RequestToSign {
     /// The headers, given the signer's address and its EIP-191 signature of
     /// [`Self::message`].
     pub fn into_headers(self, address: Address, signature: Signature) -> AuthHeaders {
-        AuthHeaders { address, timestamp_ms: self.timestamp_ms, nonce: self.nonce, signature }
+        AuthHeaders {
+            address,
+            timestamp_ms: self.timestamp_ms,
+            nonce: self.nonce,
+            signature,
+            body_sha256: Some(self.body_sha256),
+        }
     }
 }
 
@@ -151,17 +166,24 @@ pub struct AuthHeaders {
     pub nonce: String,
     /// EIP-191 signature of the canonical string.
     pub signature: Signature,
+    /// The body's SHA-256 as declared in [`HEADER_CONTENT_SHA256`] (absent from older
+    /// signers; the coordinator then hashes the body it read).
+    pub body_sha256: Option<String>,
 }
 
 impl AuthHeaders {
     /// `(name, value)` pairs to put on the HTTP request.
-    pub fn to_pairs(&self) -> [(&'static str, String); 4] {
-        [
+    pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = vec![
             (HEADER_ADDRESS, self.address.to_checksum(None)),
             (HEADER_TIMESTAMP, self.timestamp_ms.to_string()),
             (HEADER_NONCE, self.nonce.clone()),
             (HEADER_SIGNATURE, format!("0x{}", alloy::hex::encode(self.signature.as_bytes()))),
-        ]
+        ];
+        if let Some(h) = &self.body_sha256 {
+            pairs.push((HEADER_CONTENT_SHA256, h.clone()));
+        }
+        pairs
     }
 
     /// Parses the headers; `get` looks one up by (lower-case) name.
@@ -185,7 +207,12 @@ impl AuthHeaders {
         }
         let bytes = alloy::hex::decode(sig_hex).map_err(|e| malformed(HEADER_SIGNATURE, e.to_string()))?;
         let signature = Signature::from_raw(&bytes).map_err(|e| malformed(HEADER_SIGNATURE, e.to_string()))?;
-        Ok(Self { address, timestamp_ms, nonce: nonce.to_owned(), signature })
+        let body_sha256 = match get(HEADER_CONTENT_SHA256).map(str::trim) {
+            None => None,
+            Some(h) if h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) => Some(h.to_owned()),
+            Some(_) => return Err(malformed(HEADER_CONTENT_SHA256, "expected 64 lowercase hex digits".into())),
+        };
+        Ok(Self { address, timestamp_ms, nonce: nonce.to_owned(), signature, body_sha256 })
     }
 }
 
@@ -228,12 +255,25 @@ pub fn verify_request(
     body: &[u8],
     now_ms: i64,
 ) -> Result<Address, AuthError> {
+    verify_declared(headers, method, path, &body_sha256(body), now_ms)
+}
+
+/// [`verify_request`] over a body hash known before the body is read (the
+/// [`HEADER_CONTENT_SHA256`] header): the caller must then check that the body it reads
+/// hashes to `body_sha256`.
+pub fn verify_declared(
+    headers: &AuthHeaders,
+    method: &str,
+    path: &str,
+    body_sha256: &str,
+    now_ms: i64,
+) -> Result<Address, AuthError> {
     let skew_ms = headers.timestamp_ms.saturating_sub(now_ms);
     if skew_ms.abs() > MAX_CLOCK_SKEW_MS {
         return Err(AuthError::StaleTimestamp { skew_ms, max_ms: MAX_CLOCK_SKEW_MS });
     }
     let message =
-        canonical_message(&method.to_ascii_uppercase(), path, &body_sha256(body), headers.timestamp_ms, &headers.nonce);
+        canonical_message(&method.to_ascii_uppercase(), path, body_sha256, headers.timestamp_ms, &headers.nonce);
     let recovered = headers
         .signature
         .recover_address_from_msg(message.as_bytes())
@@ -314,14 +354,28 @@ mod tests {
         for (i, (name, _)) in pairs.iter().enumerate() {
             let err = AuthHeaders::from_lookup(|n| {
                 pairs.iter().enumerate().find(|(j, (m, _))| *m == n && *j != i).map(|(_, (_, v))| v.as_str())
-            })
-            .unwrap_err();
-            assert_eq!(err, AuthError::MissingHeader(name));
+            });
+            if *name == HEADER_CONTENT_SHA256 {
+                // Optional: older signers do not send it.
+                assert_eq!(err.map(|h| h.body_sha256), Ok(None));
+            } else {
+                assert_eq!(err, Err(AuthError::MissingHeader(name)));
+            }
             let err = AuthHeaders::from_lookup(|n| {
                 if n == *name { Some("zz") } else { pairs.iter().find(|(m, _)| *m == n).map(|(_, v)| v.as_str()) }
             })
             .unwrap_err();
             assert!(matches!(err, AuthError::MalformedHeader { header, .. } if header == *name), "{err}");
         }
+    }
+
+    #[test]
+    fn a_declared_body_hash_is_what_the_signature_covers() {
+        let k = key(5);
+        let h = round_trip(&sign_request_with_key(&k, "POST", "/v1/leases/x/result", b"{\"c\":1}").unwrap());
+        let declared = h.body_sha256.clone().unwrap();
+        assert_eq!(declared, body_sha256(b"{\"c\":1}"));
+        assert_eq!(verify_declared(&h, "POST", "/v1/leases/x/result", &declared, now_ms()), Ok(k.address()));
+        assert!(verify_declared(&h, "POST", "/v1/leases/x/result", &body_sha256(b"{}"), now_ms()).is_err());
     }
 }

@@ -325,6 +325,16 @@ pub struct NetworkStatus {
     pub min_withdrawal: TokenAmount,
 }
 
+/// Answer to `POST /v1/leases/{id}/release`: the lease is given back and its job is
+/// open for other nodes. Releasing a lease already released answers the same.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaseReleased {
+    /// The lease given back.
+    pub lease_id: String,
+    /// Its job, open again.
+    pub job_id: String,
+}
+
 /// What went wrong, for a program to act on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

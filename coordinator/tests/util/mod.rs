@@ -54,6 +54,26 @@ impl Node {
         Self { key, http: reqwest::Client::new(), base: base.to_owned() }
     }
 
+    /// A node with key number `n` (any u64) whose connections come from `ip` (any
+    /// 127.x.y.z works on loopback without set-up), for tests of per-range limits.
+    pub fn from_ip(handle: &Handle, n: u64, ip: std::net::IpAddr) -> Self {
+        let mut bytes = [0x11u8; 32];
+        bytes[24..].copy_from_slice(&n.to_be_bytes());
+        let key = PrivateKeySigner::from_bytes(&B256::from(bytes)).unwrap();
+        let http = reqwest::Client::builder().local_address(ip).build().unwrap();
+        Self { key, http, base: handle.url() }
+    }
+
+    /// A GET signed by this node.
+    pub async fn get_signed(&self, path: &str) -> reqwest::Response {
+        let auth = sign_request_with_key(&self.key, "GET", path, b"").unwrap();
+        let mut req = self.http.get(format!("{}{path}", self.base));
+        for (k, v) in auth.to_pairs() {
+            req = req.header(k, v);
+        }
+        req.send().await.unwrap()
+    }
+
     pub fn address(&self) -> alloy::primitives::Address {
         self.key.address()
     }
@@ -104,7 +124,15 @@ impl Node {
         self.post(&format!("/v1/leases/{}/result", lease.lease_id), serde_json::to_vec(sub).unwrap()).await
     }
 
+    /// The node's account as its owner sees it (a signed GET: with the job history).
     pub async fn balance(&self) -> AccountBalance {
+        let r = self.get_signed(&format!("/v1/accounts/{}", self.address())).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        r.json().await.unwrap()
+    }
+
+    /// The node's account as anyone sees it (unsigned).
+    pub async fn public_balance(&self) -> AccountBalance {
         let r = self.http.get(format!("{}/v1/accounts/{}", self.base, self.address())).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK);
         r.json().await.unwrap()
