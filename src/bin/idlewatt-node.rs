@@ -227,6 +227,7 @@ fn balance(json: bool, address: Option<idlewatt_protocol::Address>, coordinator:
     // The job history is shown to the account's owner only: sign as the wallet when it
     // is this account's (the balances alone are public).
     let signer = wallet.signer().ok().filter(|s| s.address() == address).map(std::sync::Arc::new);
+    let owner = signer.is_some();
     let client_for = |url: &str| match &signer {
         Some(s) => CoordinatorClient::new(url, s.clone()),
         None => CoordinatorClient::read_only(url),
@@ -257,7 +258,9 @@ fn balance(json: bool, address: Option<idlewatt_protocol::Address>, coordinator:
     println!("verified      {} tokens", account.verified.to_token_string());
     println!("pending       {} tokens", account.pending.to_token_string());
     println!("withdrawable  {} tokens", account.withdrawable.to_token_string());
-    if account.recent_jobs.is_empty() {
+    if account.recent_jobs.is_empty() && !owner {
+        println!("recent jobs are shown to the account's owner only (this machine has not its wallet)");
+    } else if account.recent_jobs.is_empty() {
         println!("no jobs yet");
     } else {
         println!("recent jobs:");
