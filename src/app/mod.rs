@@ -682,8 +682,13 @@ impl AppCore {
             .map(|i| i.address)
             .ok_or_else(|| AppError::from(crate::wallet::WalletError::NoWallet))?;
         let embedded = self.settings().coordinator_url.is_none();
-        let url = self.network_url().await?;
-        let account = CoordinatorClient::read_only(&url)?.balance(address).await;
+        // Signed as the wallet when its key is at hand: the job history is shown to the
+        // account's owner only; the balances alone to anyone.
+        let client = match self.signing_client().await {
+            Ok((client, _)) => client,
+            Err(_) => CoordinatorClient::read_only(&self.network_url().await?)?,
+        };
+        let account = client.balance(address).await;
         match account {
             Ok(a) => {
                 self.count_jobs(&a);

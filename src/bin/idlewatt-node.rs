@@ -244,24 +244,33 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 /// `balance`: asks the coordinator (or the embedded local network) for an account.
 fn balance(json: bool, address: Option<idlewatt_protocol::Address>, coordinator: Option<String>) -> anyhow::Result<()> {
     use idlewatt::network::CoordinatorClient;
+    let wallet = idlewatt::wallet::Wallet::new(&DataDirs::from_env()?);
     let address = match address {
         Some(a) => a,
-        None => idlewatt::wallet::Wallet::new(&DataDirs::from_env()?)
+        None => wallet
             .info()?
             .map(|w| w.address)
             .context("no wallet yet: create one with `idlewatt-node wallet create`, or pass --address 0x…")?,
+    };
+    // The job history is shown to the account's owner only: sign as the wallet when it
+    // is this account's (the balances alone are public).
+    let signer = wallet.signer().ok().filter(|s| s.address() == address).map(std::sync::Arc::new);
+    let owner = signer.is_some();
+    let client_for = |url: &str| match &signer {
+        Some(s) => CoordinatorClient::new(url, s.clone()),
+        None => CoordinatorClient::read_only(url),
     };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let account = runtime.block_on(async {
         match coordinator {
             Some(url) => {
-                let client = CoordinatorClient::read_only(&url)?;
+                let client = client_for(&url)?;
                 client.balance(address).await.with_context(|| format!("asking {url} for the balance"))
             }
             #[cfg(feature = "embedded-network")]
             None => {
                 let network = embedded::start(&DataDirs::from_env()?).await?;
-                let answer = CoordinatorClient::read_only(&network.url())?.balance(address).await;
+                let answer = client_for(&network.url())?.balance(address).await;
                 network.shutdown().await.context("stopping the local network")?;
                 answer.context("asking the local network for the balance")
             }
@@ -277,7 +286,9 @@ fn balance(json: bool, address: Option<idlewatt_protocol::Address>, coordinator:
     println!("verified      {} tokens", account.verified.to_token_string());
     println!("pending       {} tokens", account.pending.to_token_string());
     println!("withdrawable  {} tokens", account.withdrawable.to_token_string());
-    if account.recent_jobs.is_empty() {
+    if account.recent_jobs.is_empty() && !owner {
+        println!("recent jobs are shown to the account's owner only (this machine has not its wallet)");
+    } else if account.recent_jobs.is_empty() {
         println!("no jobs yet");
     } else {
         println!("recent jobs:");

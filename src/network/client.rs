@@ -14,8 +14,8 @@ use std::time::Duration;
 use alloy::primitives::Address;
 use idlewatt_protocol::auth::sign_request;
 use idlewatt_protocol::wire::{
-    AccountBalance, ErrorBody, ErrorKind, HardwareSummary, Lease, LeaseRequest, NetworkStatus, NodeLimits,
-    NodeRegistration, Registered, ResultSubmission, SubmissionOutcome,
+    AccountBalance, ErrorBody, ErrorKind, HardwareSummary, Lease, LeaseReleased, LeaseRequest, NetworkStatus,
+    NodeLimits, NodeRegistration, Registered, ResultSubmission, SubmissionOutcome,
 };
 use idlewatt_protocol::withdrawal::{WithdrawalInfo, WithdrawalRequest};
 use reqwest::{Method, StatusCode, Url};
@@ -59,6 +59,8 @@ pub enum ClientError {
         kind: ErrorKind,
         /// For people.
         message: String,
+        /// When the coordinator said to come back (`Retry-After`, with 429).
+        retry_after: Option<Duration>,
     },
     /// The coordinator answered something that is not the protocol (a proxy's error
     /// page, a different server, a truncated body).
@@ -91,6 +93,14 @@ impl ClientError {
             }
             Self::Protocol { status, .. } => *status >= 500,
             Self::InvalidUrl { .. } | Self::Sign(_) | Self::NoSigner | Self::Setup(_) => false,
+        }
+    }
+
+    /// How long the coordinator asked us to wait (`Retry-After`), if it did.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Api { retry_after, .. } => *retry_after,
+            _ => None,
         }
     }
 
@@ -253,9 +263,29 @@ impl CoordinatorClient {
         self.call(Method::POST, &format!("/v1/leases/{id}/result"), Some(submission)).await
     }
 
-    /// `GET /v1/accounts/{address}`.
+    /// `GET /v1/accounts/{address}`: the balances, and the job history when `address`
+    /// is this client's own (the GET is then signed; history is shown to its owner only).
     pub async fn balance(&self, address: Address) -> Result<AccountBalance, ClientError> {
-        self.call::<(), _>(Method::GET, &format!("/v1/accounts/{address}"), None).await
+        let path = format!("/v1/accounts/{address}");
+        if self.address() == Some(address) {
+            self.call_signed_get(&path).await
+        } else {
+            self.call::<(), _>(Method::GET, &path, None).await
+        }
+    }
+
+    /// `POST /v1/leases/{lease_id}/release`: gives back a lease this node will not
+    /// finish; its job goes to another node at once and the node's slot is free.
+    pub async fn release(&self, lease_id: &str) -> Result<LeaseReleased, ClientError> {
+        let id = path_segment(lease_id)?;
+        let empty = serde_json::Map::new();
+        self.call(Method::POST, &format!("/v1/leases/{id}/release"), Some(&empty)).await
+    }
+
+    /// `GET /v1/leases` (signed): the leases this node holds now, so that after a
+    /// restart it can resume or release them.
+    pub async fn open_leases(&self) -> Result<Vec<Lease>, ClientError> {
+        self.call_signed_get("/v1/leases").await
     }
 
     /// `POST /v1/withdrawals`: a signed withdrawal (see [`super::withdraw()`]). Idempotent
@@ -287,15 +317,30 @@ impl CoordinatorClient {
         path: &str,
         body: Option<&B>,
     ) -> Result<T, ClientError> {
-        let span = tracing::debug_span!("coordinator", %method, path);
         let body = match body {
             Some(b) => Some(serde_json::to_vec(b).map_err(|e| ClientError::Setup(e.to_string()))?),
             None => None,
         };
+        self.call_raw(method, path, body, false).await
+    }
+
+    /// A GET signed by this client (over the empty body).
+    async fn call_signed_get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+        self.call_raw(Method::GET, path, None, true).await
+    }
+
+    async fn call_raw<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+        sign_get: bool,
+    ) -> Result<T, ClientError> {
+        let span = tracing::debug_span!("coordinator", %method, path);
         async {
             let mut retry = 0;
             loop {
-                let result = self.once(&method, path, body.as_deref()).await;
+                let result = self.once(&method, path, body.as_deref(), sign_get).await;
                 match result {
                     Err(e) if e.is_retryable_now() && retry + 1 < self.retry.attempts => {
                         let wait = self.retry.delay(retry);
@@ -316,6 +361,7 @@ impl CoordinatorClient {
         method: &Method,
         path: &str,
         body: Option<&[u8]>,
+        sign_get: bool,
     ) -> Result<T, ClientError> {
         // `path` is built by this module from checked parts; the base may have a prefix.
         let full_path = format!("{}{path}", self.base.path().trim_end_matches('/'));
@@ -329,11 +375,23 @@ impl CoordinatorClient {
                 req = req.header(k, v);
             }
             req = req.header(reqwest::header::CONTENT_TYPE, "application/json").body(body.to_vec());
+        } else if sign_get {
+            let signer = self.signer.as_ref().ok_or(ClientError::NoSigner)?;
+            let auth = sign_request(signer.address(), |m| signer.sign_message(m), method.as_str(), &full_path, b"")?;
+            for (k, v) in auth.to_pairs() {
+                req = req.header(k, v);
+            }
         }
         let unreachable =
             |e: reqwest::Error| ClientError::Unreachable { url: url.to_string(), reason: error_chain(&e) };
         let resp = req.send().await.map_err(unreachable)?;
         let status = resp.status();
+        let retry_after = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(|s| Duration::from_secs(s.min(3600)));
         let bytes = resp.bytes().await.map_err(unreachable)?;
         if status.is_success() {
             return serde_json::from_slice(&bytes).map_err(|e| ClientError::Protocol {
@@ -342,7 +400,9 @@ impl CoordinatorClient {
             });
         }
         Err(match serde_json::from_slice::<ErrorBody>(&bytes) {
-            Ok(b) => ClientError::Api { status: status.as_u16(), kind: b.error.kind, message: b.error.message },
+            Ok(b) => {
+                ClientError::Api { status: status.as_u16(), kind: b.error.kind, message: b.error.message, retry_after }
+            }
             Err(_) => ClientError::Protocol { status: status.as_u16(), detail: snippet(&bytes, status) },
         })
     }

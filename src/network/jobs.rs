@@ -9,9 +9,18 @@
 //! caller's runtime (and must not be called from inside one).
 //!
 //! A job's [`Job::id`] is the lease id: that is what a result is submitted against.
+//!
+//! Crashes cost a node nothing but the GPU time: the coordinator is the durable record
+//! of the node's leases, so before its first lease after a start the node asks for the
+//! leases it still holds (`GET /v1/leases`) and releases every one it cannot finish
+//! (no queued result, not the job kept on disk to resume), instead of letting them
+//! block its lease slots until their deadlines. A rate-limited node waits as long as
+//! the coordinator's `Retry-After` says before it asks again.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use idlewatt_protocol::wire::{AccountBalance, ErrorKind, HardwareSummary, JobSpec, Lease, NodeLimits};
 use thiserror::Error;
@@ -67,7 +76,16 @@ pub struct NetworkJobs {
     registered: bool,
     /// Leases issued to this instance, by lease id (for the job id in the queue).
     leases: HashMap<String, Lease>,
+    /// The data folder (where a job kept for resuming lives).
+    data_root: PathBuf,
+    /// Whether leases left over from before this start were looked at.
+    reclaimed: bool,
+    /// No lease requests before this (the coordinator's `Retry-After`).
+    not_before: Option<Instant>,
 }
+
+/// Wait after a 429 that named no time.
+const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(5);
 
 impl std::fmt::Debug for NetworkJobs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -94,7 +112,18 @@ impl NetworkJobs {
         let outbox = Outbox::open(data.join("outbox"))?;
         let runtime =
             tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(NetworkJobsError::Runtime)?;
-        Ok(Self { runtime, client, outbox, hardware, limits, registered: false, leases: HashMap::new() })
+        Ok(Self {
+            runtime,
+            client,
+            outbox,
+            hardware,
+            limits,
+            registered: false,
+            leases: HashMap::new(),
+            data_root: data.root().to_path_buf(),
+            reclaimed: false,
+            not_before: None,
+        })
     }
 
     /// Uses `retry` for every call.
@@ -191,8 +220,44 @@ impl NetworkJobs {
         Ok(())
     }
 
+    /// Leases this node held before it (re)started: those with a queued result or kept
+    /// on disk to resume are kept, the rest released so their slots and jobs are free.
+    /// Returns how many were released.
+    pub fn reclaim_leases(&mut self) -> Result<usize, ClientError> {
+        let held = self.runtime.block_on(self.client.open_leases())?;
+        let kept = crate::node::partial::kept_job_id(&self.data_root);
+        let queued: Vec<String> = self.outbox.pending().unwrap_or_default().into_iter().map(|e| e.lease_id).collect();
+        let mut released = 0;
+        for lease in held {
+            if self.leases.contains_key(&lease.lease_id) {
+                continue;
+            }
+            if kept.as_deref() == Some(lease.lease_id.as_str()) || queued.contains(&lease.lease_id) {
+                tracing::info!(lease_id = lease.lease_id, "lease from before the restart kept (resumable)");
+                self.leases.insert(lease.lease_id.clone(), lease);
+                continue;
+            }
+            match self.runtime.block_on(self.client.release(&lease.lease_id)) {
+                Ok(_) => {
+                    tracing::info!(lease_id = lease.lease_id, "lease from before the restart released");
+                    released += 1;
+                }
+                Err(e) => tracing::warn!(lease_id = lease.lease_id, %e, "could not release a leftover lease"),
+            }
+        }
+        self.reclaimed = true;
+        Ok(released)
+    }
+
     fn lease(&mut self) -> Result<Lease, ClientError> {
         self.ensure_registered()?;
+        if !self.reclaimed
+            && let Err(e) = self.reclaim_leases()
+        {
+            // Not fatal: the leftovers expire at their deadlines.
+            tracing::warn!(%e, "could not look up leases left from before this start");
+            self.reclaimed = true;
+        }
         match self.runtime.block_on(self.client.lease(self.limits)) {
             // A coordinator that lost its database (or a new one at the same URL)
             // does not know us: register again, once.
@@ -230,6 +295,9 @@ impl JobSource for NetworkJobs {
         let span = tracing::info_span!("next_job", coordinator = self.client.url());
         let _guard = span.enter();
         self.flush_outbox().map_err(|e| unreachable(&e))?;
+        if self.not_before.is_some_and(|t| Instant::now() < t) {
+            return Err(JobSourceError::NoWork);
+        }
         match self.lease() {
             Ok(lease) => {
                 tracing::info!(lease_id = lease.lease_id, job = ?lease.job, reward = %lease.reward, "leased");
@@ -237,7 +305,12 @@ impl JobSource for NetworkJobs {
                 self.leases.insert(lease.lease_id.clone(), lease);
                 Ok(job)
             }
-            Err(ClientError::Api { kind: ErrorKind::RateLimited, .. }) => Err(JobSourceError::NoWork),
+            Err(ClientError::Api { kind: ErrorKind::RateLimited, retry_after, message, .. }) => {
+                let wait = retry_after.unwrap_or(DEFAULT_RETRY_AFTER);
+                tracing::info!(?wait, message, "coordinator asked us to wait");
+                self.not_before = Some(Instant::now() + wait);
+                Err(JobSourceError::NoWork)
+            }
             // The node is refused work (bad results, a bad request): the message says why.
             Err(
                 e @ ClientError::Api {

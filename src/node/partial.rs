@@ -36,6 +36,13 @@ pub fn save(dir: &Path, job: &Job, suspended: &SuspendedMatmul) -> io::Result<()
     write_atomic(&dir.join(HEADER), &serde_json::to_vec(&header).map_err(io::Error::other)?)
 }
 
+/// The id (for network jobs: the lease id) of the saved job, reading only its header:
+/// what a restarted node resumes, so its lease must not be released.
+pub fn kept_job_id(dir: &Path) -> Option<String> {
+    let header = std::fs::read(dir.join(HEADER)).ok()?;
+    serde_json::from_slice::<Header>(&header).ok().map(|h| h.job.id)
+}
+
 /// The saved job, if there is a complete one. A damaged one is set aside and reported.
 pub fn load(dir: &Path) -> Option<(Job, SuspendedMatmul)> {
     let header_path = dir.join(HEADER);
