@@ -43,10 +43,10 @@ fn wgpu_version() -> String {
     let text = fs::read_to_string(lock).unwrap_or_default();
     let mut lines = text.lines();
     while let Some(line) = lines.next() {
-        if line.trim() == "name = \"wgpu\"" {
-            if let Some(v) = lines.next().and_then(|l| l.trim().strip_prefix("version = ")) {
-                return v.trim_matches('"').to_owned();
-            }
+        if line.trim() == "name = \"wgpu\""
+            && let Some(v) = lines.next().and_then(|l| l.trim().strip_prefix("version = "))
+        {
+            return v.trim_matches('"').to_owned();
         }
     }
     "unknown".to_owned()

@@ -41,6 +41,8 @@ pub mod config;
 pub mod devchain;
 mod error;
 mod frontdoor;
+#[cfg(test)]
+mod fuzz_tests;
 pub mod limits;
 mod money;
 mod netrange;

@@ -53,6 +53,7 @@ async fn register(node: &Node) -> reqwest::Response {
             device_type: "cpu".into(),
             max_buffer_bytes: 1 << 30,
             benchmark_gflops: 1000.0,
+            precisions: vec![idlewatt_protocol::Precision::F32],
         },
         app_version: "0.1.0".into(),
     };

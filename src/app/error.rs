@@ -177,7 +177,10 @@ impl From<crate::network::WithdrawError> for AppError {
             W::Client(c) => c.into(),
             W::Journal(j) => Self::new(
                 ErrorKind::Internal,
-                format!("Nothing was sent: {} Check that the disk is not full and the data folder is writable.", sentence(&j.to_string())),
+                format!(
+                    "Nothing was sent: {} Check that the disk is not full and the data folder is writable.",
+                    sentence(&j.to_string())
+                ),
             ),
             W::Sign(_) | W::SignerMismatch { .. } => Self::internal("signing the withdrawal", e),
         }
