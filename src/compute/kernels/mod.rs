@@ -215,7 +215,12 @@ mod tests {
                 let src = choice.source().unwrap_or_default();
                 assert!(src.contains("const TILE_M: u32"), "{}", choice.label());
                 assert!(!src.lines().any(|l| l.trim().starts_with("//@ ")), "{}: unfilled marker", choice.label());
-                assert_eq!(src.contains("enable f16;"), path != KernelPath::F32);
+                assert_eq!(
+                    src.lines().any(|l| l.trim() == "enable f16;"),
+                    path != KernelPath::F32,
+                    "{}",
+                    choice.label()
+                );
             }
         }
     }
