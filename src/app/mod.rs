@@ -512,8 +512,14 @@ impl AppCore {
         let events = self.0.events.clone();
         let report = tokio::task::spawn_blocking(move || {
             let engine = Engine::new(policy)?;
+            // At most one event per percent: the tuned kernels report many short slices,
+            // and a flood would push other events out of the broadcast channel.
+            let mut last = -1.0f64;
             crate::bench::run(&engine, &BENCH_SIZES, &mut |p| {
-                let _ = events.send(AppEvent::BenchProgress(p.fraction_done));
+                if p.fraction_done - last >= 0.01 {
+                    last = p.fraction_done;
+                    let _ = events.send(AppEvent::BenchProgress(p.fraction_done));
+                }
             })
         })
         .await

@@ -186,11 +186,11 @@ fn upload_bytes(which: &'static str, values: &[f32], path: KernelPath) -> Result
 /// Whether a cursor (from any kernel's planner) lands on whole blocks of `tile`, as a
 /// cooperative kernel without an edge path needs.
 fn cursor_on_blocks(c: &Cursor, tile: &super::TileShape) -> bool {
-    c.row0 % tile.tile_m == 0
-        && c.rows % tile.tile_m == 0
-        && c.col0 % tile.tile_n == 0
-        && c.cols % tile.tile_n == 0
-        && c.k0 % tile.tile_k == 0
+    c.row0.is_multiple_of(tile.tile_m)
+        && c.rows.is_multiple_of(tile.tile_m)
+        && c.col0.is_multiple_of(tile.tile_n)
+        && c.cols.is_multiple_of(tile.tile_n)
+        && c.k0.is_multiple_of(tile.tile_k)
 }
 
 impl Engine {
