@@ -86,7 +86,7 @@ fn trial(band: Band, t: u64, tallies: &mut [Tally], honest: &mut [Tally]) {
     } else {
         tallies[which].no_op += 1;
     }
-    if t % 5 == 0 {
+    if t.is_multiple_of(5) {
         let order = ((t / 5) % ORDERS.len() as u64) as usize;
         let c = attacks::honest(&p, ORDERS[order]);
         honest[order].add(&verify(&p, &c, r(6)));
