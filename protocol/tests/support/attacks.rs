@@ -303,7 +303,7 @@ pub fn forge(p: &Problem, c: &[f32], attack: Attack, rng: u64) -> Vec<f32> {
             let mut out = vec![0.0; m * n];
             let cols: Vec<usize> = (0..4u64).map(col).collect();
             for i in 0..m {
-                let h = 0.5 * row_bound(i) * if i % 2 == 0 { 1.0 } else { -1.0 };
+                let h = 0.5 * row_bound(i) * if i.is_multiple_of(2) { 1.0 } else { -1.0 };
                 for (t, &j) in cols.iter().enumerate() {
                     out[i * n + j] += if t < 2 { h } else { -h };
                 }

@@ -73,11 +73,11 @@ mod tests {
             assert_eq!(t.threads_x() * t.micro_n, t.tile_n, "{t:?}");
             assert_eq!(t.threads_y() * t.micro_m, t.tile_m, "{t:?}");
             assert!(t.invocations() <= 256, "{t:?}");
-            assert!(t.micro_m % 4 == 0 && t.micro_n % 4 == 0 && t.tile_k % 4 == 0, "{t:?}");
+            assert!(t.micro_m.is_multiple_of(4) && t.micro_n.is_multiple_of(4) && t.tile_k.is_multiple_of(4), "{t:?}");
         }
         for t in COOPMAT {
             assert_eq!((t.micro_m, t.micro_n, t.tile_k), (16, 16, 16));
-            assert!(t.tile_m % 16 == 0 && t.tile_n % 16 == 0);
+            assert!(t.tile_m.is_multiple_of(16) && t.tile_n.is_multiple_of(16));
         }
         assert_eq!(CLASSIC.label(), "64x64x16/4x4");
     }
