@@ -324,6 +324,8 @@ fn coordinator_process(
         .arg(database)
         .args(["--fixed-job-dim", "64", "--reward-per-tflop", &PER_TFLOP.to_string()])
         .args(["--min-withdrawal", &tokens(0.01).to_string(), "--rate-limit", "1000", "--rate-burst", "1000"])
+        // This test is about payouts, not probation: the node may withdraw at once.
+        .args(["--probation-results", "0"])
         .args(["--chain-rpc-url", rpc, "--chain-id", &DEV_CHAIN_ID.to_string(), "--token-address", &token.to_string()])
         .arg("--treasury-key-file")
         .arg(key_file)
