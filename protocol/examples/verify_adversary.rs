@@ -242,7 +242,7 @@ fn main() {
         honest_jobs.push(("1024³ seeded".into(), Problem::seeded(8, 1024, 1024, 1024), orders));
     }
     let (m, n, k) = (8, 8, 2048);
-    let b = (0..k * n).map(|x| if (x / n).is_multiple_of(2) { 0.1 } else { -0.0999 }).collect();
+    let b = (0..k * n).map(|x| if (x / n) % 2 == 0 { 0.1 } else { -0.0999 }).collect();
     let correlated = Problem { a: vec![1.0; m * k], b, m, n, k, seed: 0 };
     honest_jobs.push(("8×8×2048, terms +0.1/−0.0999 alternating".into(), correlated, ORDERS.to_vec()));
     for (name, p, orders) in &honest_jobs {

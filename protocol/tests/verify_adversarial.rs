@@ -198,7 +198,7 @@ fn k_2048_f16_job_passes_honest_and_catches_f16_accumulation() {
 #[test]
 fn correlated_client_inputs_make_an_honest_node_doubted_not_rejected() {
     let (m, n, k) = (4, 4, 2048);
-    let b = (0..k * n).map(|x| if (x / n).is_multiple_of(2) { 0.1 } else { -0.0999 }).collect();
+    let b = (0..k * n).map(|x| if (x / n) % 2 == 0 { 0.1 } else { -0.0999 }).collect();
     let p = Problem { a: vec![1.0; m * k], b, m, n, k, seed: 0 };
     let mut doubted = Vec::new();
     for order in ORDERS {
