@@ -6,7 +6,11 @@
 use std::{env, fs, path::Path};
 
 fn main() {
-    let shaders = Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders");
+    // Read at run time, not with `env!`: a build-script binary is reused across
+    // checkouts that share a target directory, and a path baked in at its compile
+    // time would point at whichever checkout built it first.
+    let manifest_dir = env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into());
+    let shaders = Path::new(&manifest_dir).join("shaders");
     println!("cargo:rerun-if-changed={}", shaders.display());
     let mut entries: Vec<_> =
         fs::read_dir(&shaders).map(|dir| dir.filter_map(Result::ok).map(|e| e.path()).collect()).unwrap_or_default();
@@ -38,7 +42,8 @@ fn main() {
 
 /// The locked version of the `wgpu` package ("unknown" when the lock file is absent).
 fn wgpu_version() -> String {
-    let lock = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.lock");
+    let manifest_dir = env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into());
+    let lock = Path::new(&manifest_dir).join("Cargo.lock");
     println!("cargo:rerun-if-changed={}", lock.display());
     let text = fs::read_to_string(lock).unwrap_or_default();
     let mut lines = text.lines();
