@@ -1,0 +1,91 @@
+//! The one place a submitted block is judged: calibration work against its seeded
+//! inputs, a client block against the rows of the client's A it covers and B, both
+//! with the protocol's verifier ([`idlewatt_protocol::verify::verify_matmul`]: range
+//! check, recomputed entries, Freivalds rounds, each bound from the job's precision).
+//! This is its only caller.
+
+use idlewatt_protocol::inputs::matmul_inputs;
+use idlewatt_protocol::npy;
+use idlewatt_protocol::Precision;
+use idlewatt_protocol::verify::{DEFAULT_ENTRIES, DOUBT_REASON, MatmulCheck, Verdict, verify_matmul};
+use idlewatt_protocol::wire::JobSpec;
+
+use crate::datadir::DataDir;
+
+/// Why a block could not be judged at all (the coordinator's fault, never the node's).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum JudgeError {
+    /// An input blob could not be read.
+    #[error("cannot read input blob {sha256}: {reason}")]
+    Blob {
+        /// The blob.
+        sha256: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+fn load(data: &DataDir, sha256: &str) -> Result<(Vec<u8>, npy::Header), JudgeError> {
+    let fail = |reason: String| JudgeError::Blob { sha256: sha256.to_owned(), reason };
+    let bytes = std::fs::read(data.blob(sha256)).map_err(|e| fail(e.to_string()))?;
+    let h = npy::read_header(&bytes, u64::MAX).map_err(|e| fail(e.to_string()))?;
+    Ok((bytes, h))
+}
+
+/// One check of a block with the job's own precision and the default number of
+/// recomputed entries. `Ok(())` pays; `Err(reason)` does not. A doubt's reason starts
+/// with [`DOUBT_REASON`], which the standing query does not count as a strike.
+fn check(
+    a: &[f32],
+    b: &[f32],
+    c: &[f32],
+    (m, n, k): (u32, u32, u32),
+    precision: Precision,
+    rounds: u32,
+    seed: u64,
+) -> Result<(), String> {
+    let check = MatmulCheck {
+        a,
+        b,
+        c,
+        m: m as usize,
+        n: n as usize,
+        k: k as usize,
+        precision,
+        rounds,
+        entries: DEFAULT_ENTRIES,
+        seed,
+    };
+    match verify_matmul(&check) {
+        Ok(Verdict::Accept) => Ok(()),
+        Ok(judged) => Err(judged.to_string()),
+        Err(malformed) => Err(malformed.to_string()),
+    }
+}
+
+/// Judges `c`, the result of `spec`: `Ok(Ok(()))` verified, `Ok(Err(reason))` not paid
+/// (rejected, or doubted when the reason starts with [`DOUBT_REASON`]).
+pub(crate) fn judge(
+    data: &DataDir,
+    spec: &JobSpec,
+    c: &[f32],
+    rounds: u32,
+    rng_seed: u64,
+) -> Result<Result<(), String>, JudgeError> {
+    match spec {
+        JobSpec::Matmul { m, n, k, seed, precision } => {
+            let (a, b) = matmul_inputs(*seed, *m, *n, *k);
+            Ok(check(&a, &b, c, (*m, *n, *k), *precision, rounds, rng_seed))
+        }
+        JobSpec::ClientMatmul { a_sha256, b_sha256, n, k, row_start, rows, precision, .. } => {
+            let (a_bytes, ah) = load(data, a_sha256)?;
+            let (b_bytes, bh) = load(data, b_sha256)?;
+            let fail = |reason: &str| JudgeError::Blob { sha256: a_sha256.clone(), reason: reason.to_owned() };
+            let a = npy::read_rows(&a_bytes, &ah, *row_start as usize, *rows as usize)
+                .ok_or_else(|| fail("the block's rows are outside A"))?;
+            drop(a_bytes);
+            let b = npy::read_rows(&b_bytes, &bh, 0, bh.rows).ok_or_else(|| fail("B cannot be read"))?;
+            Ok(check(&a, &b, c, (*rows, *n, *k), *precision, rounds, rng_seed))
+        }
+    }
+}
