@@ -85,6 +85,7 @@ fn a_node_computes_a_clients_matmul_on_the_gpu_and_the_client_gets_c() {
         device_type: "cpu".into(),
         max_buffer_bytes: 1 << 28,
         benchmark_gflops: 1.0,
+        precisions: vec![idlewatt_protocol::Precision::F32],
     };
     let limits = NodeLimits { max_dim: 1024, max_buffer_bytes: 1 << 28 };
     let mut jobs = NetworkJobs::new(&base, signer, &data, hardware, limits)

@@ -7,8 +7,7 @@
 
 use alloy::primitives::Address;
 use axum::Json;
-use axum::body::{Body, Bytes};
-use axum::extract::rejection::BytesRejection;
+use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
@@ -20,7 +19,6 @@ use sqlx::Row;
 
 use crate::datadir::{is_sha256_hex, write_atomic};
 use crate::error::ApiError;
-use crate::routes::body;
 use crate::server::AppState;
 use crate::store::{Db, addr};
 
@@ -85,12 +83,18 @@ pub(crate) async fn put(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    bytes: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<Response, ApiError> {
     check_name(&sha256)?;
-    let bytes = body(bytes)?;
-    let caller = crate::client_auth::client(&st, &method, &uri, &headers, &bytes).await?;
+    // Who is asking is decided from the headers; only then is the body read, and
+    // never past the blob size limit.
+    let (caller, declared) = crate::client_auth::client_before_body(&st, &method, &uri, &headers).await?;
+    let cap = usize::try_from(st.config.max_blob_bytes).unwrap_or(usize::MAX).saturating_add(1);
+    let bytes = crate::body::read_capped(body, &headers, cap).await?;
     let computed = alloy::hex::encode(Sha256::digest(&bytes));
+    if declared.is_some_and(|d| !d.eq_ignore_ascii_case(&computed)) {
+        return Err(crate::auth::body_mismatch());
+    }
     if computed != sha256 {
         return Err(ApiError::bad_request(format!(
             "the body's SHA-256 is {computed}, not {sha256}: the upload was altered or named wrongly"

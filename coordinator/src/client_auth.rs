@@ -96,6 +96,30 @@ pub(crate) async fn client(
 }
 
 /// Authenticates a request that must be signed (key management, the faucet).
+/// [`client`] for a large body (a blob upload), decided from the headers alone so no
+/// byte of the body is read for an unauthenticated caller. A signed request declares
+/// its body's SHA-256 in a header; the caller must check the body against it
+/// (`Some(declared)`) once read. A bearer key covers no body (`None`).
+pub(crate) async fn client_before_body(
+    st: &AppState,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<(Caller, Option<String>), ApiError> {
+    if let Some(key) = bearer(headers) {
+        if headers.contains_key(HEADER_SIGNATURE) {
+            return Err(ApiError::bad_request("send either a signature or an API key, not both"));
+        }
+        let caller = resolve_key(st, key)
+            .await?
+            .map_err(|r| ApiError::new(StatusCode::UNAUTHORIZED, ErrorKind::Unauthorized, r.message()))?;
+        return Ok((caller, None));
+    }
+    let (address, auth) = crate::auth::check_signature(method, uri, headers, None)?;
+    crate::auth::admit(st, address, &auth).await?;
+    Ok((Caller { address, key_id: None }, auth.body_sha256))
+}
+
 pub(crate) async fn signed(
     st: &AppState,
     method: &Method,

@@ -37,8 +37,6 @@ const SEED_MASK: u64 = (1 << 53) - 1;
 /// The router, with per-route body limits.
 pub(crate) fn router(state: AppState) -> Router {
     let small = state.config.small_body_limit;
-    let result_limit = state.config.result_body_limit();
-    let blob_limit = usize::try_from(state.config.max_blob_bytes).unwrap_or(usize::MAX);
     Router::new()
         .route("/v1/nodes", post(register).layer(DefaultBodyLimit::max(small)))
         .route("/v1/leases", post(lease).get(crate::own_leases::mine).layer(DefaultBodyLimit::max(small)))
@@ -62,7 +60,8 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/v1/prices", get(crate::clients::prices))
         .route(
             "/v1/blobs/{sha256}",
-            put(crate::blobs::put).get(crate::blobs::get).layer(DefaultBodyLimit::max(blob_limit)),
+            // The upload handler authenticates first and caps its body itself.
+            put(crate::blobs::put).get(crate::blobs::get).layer(DefaultBodyLimit::disable()),
         )
         .route(
             "/v1/jobs",

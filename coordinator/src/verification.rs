@@ -7,7 +7,7 @@
 use idlewatt_protocol::inputs::matmul_inputs;
 use idlewatt_protocol::npy;
 use idlewatt_protocol::Precision;
-use idlewatt_protocol::verify::{DEFAULT_ENTRIES, DOUBT_REASON, MatmulCheck, Verdict, verify_matmul};
+use idlewatt_protocol::verify::{DEFAULT_ENTRIES, MatmulCheck, Verdict, verify_matmul};
 use idlewatt_protocol::wire::JobSpec;
 
 use crate::datadir::DataDir;
@@ -34,7 +34,7 @@ fn load(data: &DataDir, sha256: &str) -> Result<(Vec<u8>, npy::Header), JudgeErr
 
 /// One check of a block with the job's own precision and the default number of
 /// recomputed entries. `Ok(())` pays; `Err(reason)` does not. A doubt's reason starts
-/// with [`DOUBT_REASON`], which the standing query does not count as a strike.
+/// with [`idlewatt_protocol::verify::DOUBT_REASON`], which the standing query does not count as a strike.
 fn check(
     a: &[f32],
     b: &[f32],
@@ -64,7 +64,7 @@ fn check(
 }
 
 /// Judges `c`, the result of `spec`: `Ok(Ok(()))` verified, `Ok(Err(reason))` not paid
-/// (rejected, or doubted when the reason starts with [`DOUBT_REASON`]).
+/// (rejected, or doubted when the reason starts with [`idlewatt_protocol::verify::DOUBT_REASON`]).
 pub(crate) fn judge(
     data: &DataDir,
     spec: &JobSpec,

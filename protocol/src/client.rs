@@ -493,7 +493,7 @@ mod tests {
         fn fee_never_exceeds_the_price(price: u128, bps in 0u32..=10_000) {
             let fee = fee_of(TokenAmount(price), bps);
             prop_assert!(fee.0 <= price);
-            prop_assert_eq!(fee.0, (primitive_mul_div(price, bps)));
+            prop_assert_eq!(fee.0, primitive_mul_div(price, bps));
         }
     }
 

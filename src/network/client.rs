@@ -351,7 +351,12 @@ impl CoordinatorClient {
         let bytes = resp.bytes().await.map_err(unreachable)?;
         if !status.is_success() {
             return Err(match serde_json::from_slice::<ErrorBody>(&bytes) {
-                Ok(b) => ClientError::Api { status: status.as_u16(), kind: b.error.kind, message: b.error.message },
+                Ok(b) => ClientError::Api {
+                    status: status.as_u16(),
+                    kind: b.error.kind,
+                    message: b.error.message,
+                    retry_after: None,
+                },
                 Err(_) => ClientError::Protocol { status: status.as_u16(), detail: snippet(&bytes, status) },
             });
         }
