@@ -23,6 +23,9 @@
 //!   nonces); `payout`: the worker that pays withdrawals exactly once (outbox recorded
 //!   before broadcast, reconciled on restart); `payout_store`: their SQL;
 //!   `withdrawals`: the `/v1/withdrawals` handlers.
+//! - `deposits`: the watcher that credits clients' ERC-20 transfers to the treasury
+//!   exactly once (persisted cursor, confirmations), and `/v1/deposits`;
+//!   `deposit_store`: its SQL.
 //! - [`devchain`]: a local chain for development and tests (anvil from npm, an
 //!   OpenZeppelin ERC-20 deployed from its artifact, a funded treasury).
 //! - `error`: the API error type, rendered as `{ "error": { "kind", "message" } }`.
@@ -31,6 +34,8 @@
 mod auth;
 pub mod chain;
 pub mod config;
+mod deposit_store;
+mod deposits;
 pub mod devchain;
 mod error;
 mod money;

@@ -6,6 +6,7 @@
 //! - [`wire`]: the JSON bodies of the `/v1` API (DESIGN §3) and the error body.
 //! - [`amount`]: [`TokenAmount`], token base units (18 decimals) as exact integers.
 //! - [`auth`]: signing a request (EIP-191 over a canonical string) and verifying it.
+//! - [`deposit`]: where clients send tokens on a chain, and what was credited.
 //! - [`precision`]: [`Precision`], f32 or f16, carried by every job.
 //! - [`inputs`]: the seeded generator of a matmul job's A and B — *the* definition.
 //! - [`verify`]: Freivalds' check of C = A·B with a tolerance derived from the data.
@@ -25,6 +26,7 @@
 
 pub mod amount;
 pub mod auth;
+pub mod deposit;
 pub mod inputs;
 pub mod precision;
 pub mod verify;
