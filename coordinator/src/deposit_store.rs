@@ -107,8 +107,8 @@ pub(crate) fn deposit_id(tx_hash: B256, log_index: u64) -> String {
 }
 
 /// Credits `amount` to `account`'s client balance for the deposit `deposit_id`, inside
-/// the caller's transaction. The ledger row's id is derived from the deposit, so even a
-/// second call could not credit it twice.
+/// the caller's transaction: one `deposit` row of the ledger, whose id is derived from
+/// the deposit, so even a second call could not credit it twice.
 pub(crate) async fn credit_deposit(
     tx: &mut SqliteConnection,
     account: Address,
@@ -116,21 +116,9 @@ pub(crate) async fn credit_deposit(
     deposit_id: &str,
     now_ms: i64,
 ) -> Result<(), sqlx::Error> {
-    let (gwei, wei) = money::split(i128::try_from(amount.0).unwrap_or(i128::MAX))
-        .ok_or_else(|| sqlx::Error::Protocol("deposit amount out of range".into()))?;
-    sqlx::query(
-        "INSERT INTO ledger (id, account, kind, amount_gwei, amount_wei, lease_id, created_at_ms) VALUES ($1, $2, 'deposit', $3, $4, NULL, $5)",
-    )
-    .bind(format!("deposit:{deposit_id}"))
-    .bind(format!("client:{}", addr(account)))
-    .bind(gwei)
-    .bind(wei)
-    .bind(now_ms)
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
+    let id = format!("deposit:{deposit_id}");
+    crate::ledger::deposit(tx, &id, &crate::ledger::client_account(&addr(account)), amount, now_ms).await
 }
-
 
 fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<DepositRecord, sqlx::Error> {
     let bad = |what: &str| sqlx::Error::Protocol(format!("bad stored deposit {what}"));

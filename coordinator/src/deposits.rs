@@ -15,8 +15,9 @@
 //! are credited to that address — clients must deposit from the wallet they use with
 //! the network. Reorganisations deeper than the confirmations are not undone.
 //!
-//! `GET /v1/deposits` tells a client where to send; `GET /v1/deposits/{tx_hash}` and
-//! `GET /v1/accounts/{address}/deposits` show what the watcher recorded.
+//! `GET /v1/deposit` (`clients::deposit_info`) tells a client where to send;
+//! `GET /v1/deposits/{tx_hash}` and `GET /v1/accounts/{address}/deposits` show what the
+//! watcher recorded.
 
 use std::time::Duration;
 
@@ -25,7 +26,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use idlewatt_protocol::TokenAmount;
 use idlewatt_protocol::auth::now_ms;
-use idlewatt_protocol::deposit::{DepositInfo, DepositRecord};
+use idlewatt_protocol::deposit::DepositRecord;
 use tokio::sync::watch;
 
 use crate::chain::{Chain, ChainError, IncomingTransfer};
@@ -177,35 +178,6 @@ fn judge(t: &IncomingTransfer, treasury: Address) -> Seen {
         amount: storable.unwrap_or_default(),
         ignored,
     }
-}
-
-/// `GET /v1/deposits`: where to send, or that this network has no chain.
-pub(crate) async fn info(State(st): State<AppState>) -> Json<DepositInfo> {
-    let symbol = st.config.token_symbol.clone();
-    Json(match (&st.config.chain, &st.chain) {
-        (Some(c), Some(chain)) => DepositInfo {
-            devnet: false,
-            chain_id: c.chain_id,
-            token_address: Some(c.token),
-            token_symbol: symbol,
-            treasury: Some(chain.treasury()),
-            confirmations: c.confirmations,
-            note: format!(
-                "send {} to the treasury from your own wallet: the sender is credited once the transfer has {} \
-                 confirmation(s); transfers from exchanges are credited to the exchange's address",
-                st.config.token_symbol, c.confirmations
-            ),
-        },
-        _ => DepositInfo {
-            devnet: true,
-            chain_id: idlewatt_protocol::withdrawal::DEVNET_CHAIN_ID,
-            token_address: None,
-            token_symbol: symbol,
-            treasury: None,
-            confirmations: 0,
-            note: "this network is a devnet with no chain: fund your account from its faucet (POST /v1/faucet)".into(),
-        },
-    })
 }
 
 /// `GET /v1/accounts/{address}/deposits`: a sender's deposits, newest first.

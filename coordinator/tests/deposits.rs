@@ -23,7 +23,8 @@ use idlewatt_coordinator::chain::TreasuryKey;
 use idlewatt_coordinator::devchain::{self, Anvil, DEV_CHAIN_ID, DEV_KEYS};
 use idlewatt_coordinator::{ChainConfig, Config, Handle};
 use idlewatt_protocol::TokenAmount;
-use idlewatt_protocol::deposit::{DepositInfo, DepositRecord, DepositStatus};
+use idlewatt_protocol::client::DepositInfo;
+use idlewatt_protocol::deposit::{DepositRecord, DepositStatus};
 use util::{start, test_config};
 
 fn tokens(x: u64) -> U256 {
@@ -110,7 +111,7 @@ async fn a_deposit_is_credited_once_and_mints_and_the_treasurys_own_transfers_ar
     let handle = start(config(chain_config(&rpc, token), Some(&database))).await;
     let base = handle.url();
 
-    let info: DepositInfo = get_json(&base, "/v1/deposits").await;
+    let info: DepositInfo = get_json(&base, "/v1/deposit").await;
     assert_eq!(
         (info.devnet, info.chain_id, info.token_address, info.treasury, info.confirmations),
         (false, DEV_CHAIN_ID, Some(token), Some(treasury), 1)
@@ -153,7 +154,7 @@ async fn a_deposit_waits_for_its_confirmations() {
     chain.confirmations = 3;
     let handle = start(config(chain, None)).await;
     let base = handle.url();
-    let info: DepositInfo = get_json(&base, "/v1/deposits").await;
+    let info: DepositInfo = get_json(&base, "/v1/deposit").await;
     assert_eq!(info.confirmations, 3);
 
     let tx = devchain::transfer(&rpc, DEV_KEYS[2], token, treasury, tokens(4)).await.unwrap();
@@ -238,10 +239,10 @@ async fn deposits_are_credited_exactly_once_across_a_restart_an_rpc_outage_and_a
 }
 
 #[tokio::test]
-async fn a_devnet_says_to_use_the_faucet() {
+async fn a_devnet_has_no_treasury_and_says_to_use_the_faucet() {
     let handle = start(test_config()).await;
-    let info: DepositInfo = get_json(&handle.url(), "/v1/deposits").await;
-    assert!(info.devnet && info.treasury.is_none() && info.note.contains("faucet"), "{info:?}");
+    let info: DepositInfo = get_json(&handle.url(), "/v1/deposit").await;
+    assert!(info.devnet && info.treasury.is_none() && info.faucet, "{info:?}");
     let r = reqwest::get(format!("{}/v1/deposits/0x1234", handle.url())).await.unwrap();
     assert_eq!(r.status(), reqwest::StatusCode::BAD_REQUEST);
     handle.shutdown().await.unwrap();

@@ -2,33 +2,14 @@
 //! client sends the ERC-20 to the treasury from its own wallet; the coordinator follows
 //! the token's `Transfer` logs to the treasury and, once the transfer has the network's
 //! confirmations, credits the sender's client balance exactly once (one credit per
-//! log, named by its transaction hash and log index). `GET /v1/deposits` says where to
-//! send; `GET /v1/deposits/{tx_hash}` and `GET /v1/accounts/{address}/deposits` say what was
-//! seen.
+//! log, named by its transaction hash and log index). `GET /v1/deposit` says where to
+//! send ([`crate::client::DepositInfo`]); `GET /v1/deposits/{tx_hash}` and
+//! `GET /v1/accounts/{address}/deposits` say what was seen ([`DepositRecord`]).
 
 use alloy::primitives::{Address, B256};
 use serde::{Deserialize, Serialize};
 
 use crate::amount::TokenAmount;
-
-/// `GET /v1/deposits`: where and how to deposit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DepositInfo {
-    /// No chain: deposits are impossible; a devnet funds clients from its faucet.
-    pub devnet: bool,
-    /// The chain the token lives on (0 on a devnet).
-    pub chain_id: u64,
-    /// The ERC-20 (TNT-20) contract (`None` on a devnet).
-    pub token_address: Option<Address>,
-    /// The token's symbol, e.g. "IDLE".
-    pub token_symbol: String,
-    /// Send the token here (`None` on a devnet).
-    pub treasury: Option<Address>,
-    /// Blocks a transfer needs (its own included) before it is credited.
-    pub confirmations: u64,
-    /// For people: what is credited and what is not.
-    pub note: String,
-}
 
 /// Whether a seen transfer was credited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
