@@ -143,9 +143,9 @@ pub(crate) async fn by_tx(db: &Db, tx_hash: B256) -> Result<Vec<DepositRecord>, 
         "SELECT tx_hash, log_index, block, from_address, amount_gwei, amount_wei, status, reason, created_at_ms
          FROM deposits WHERE tx_hash = $1 ORDER BY log_index",
     )
-        .bind(tx_hash.to_string())
-        .fetch_all(db)
-        .await?;
+    .bind(tx_hash.to_string())
+    .fetch_all(db)
+    .await?;
     rows.iter().map(from_row).collect()
 }
 
