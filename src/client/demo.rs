@@ -5,8 +5,8 @@
 //! tokens are devnet faucet tokens worth nothing), funded from the devnet faucet, that
 //! keeps a couple of real matmul jobs (seeded random A and B as `.npy`, uploaded as
 //! blobs, paid from escrow) waiting for the local node. Its addresses are listed in
-//! `demo-client.json` in the node's data folder, so earnings it paid are labelled
-//! [`LABEL`] in `balance` and the app.
+//! `demo-client.json` in the node's data folder ([`addresses`]), for labelling what it
+//! paid as [`LABEL`] once the account's job records name the paying client.
 //!
 //! On a coordinator with a chain (no faucet: 403), or once the faucet's cap for its
 //! address is reached (429), it says so once and submits nothing more.
