@@ -57,7 +57,7 @@ impl Default for DemoConfig {
 
 /// Whether the demo client should run (`IDLEWATT_DEMO_CLIENT` is not `0`).
 pub fn enabled() -> bool {
-    std::env::var(DISABLE_ENV).map_or(true, |v| v.trim() != "0")
+    std::env::var(DISABLE_ENV).ok().is_none_or(|v| v.trim() != "0")
 }
 
 /// A running demo client; stops when [`DemoClient::stop`] is called or it is dropped.

@@ -27,20 +27,14 @@ pub fn python() -> PathBuf {
             return python;
         }
     }
-    let made = (|| {
-        if !python.exists() {
-            run_ok(
-                Command::new("python3").args(["-m", "venv"]).arg(&dir),
-                "python3 -m venv (apt install python3-venv)",
-            );
-        }
-        run_ok(
-            Command::new(dir.join("bin/pip")).args(["install", "--quiet", "numpy", "openai"]),
-            "pip install numpy openai",
-        );
-    })();
+    if !python.exists() {
+        run_ok(Command::new("python3").args(["-m", "venv"]).arg(&dir), "python3 -m venv (apt install python3-venv)");
+    }
+    run_ok(
+        Command::new(dir.join("bin/pip")).args(["install", "--quiet", "numpy", "openai"]),
+        "pip install numpy openai",
+    );
     let _ = std::fs::remove_dir(&lock);
-    let () = made;
     assert!(ready(&python), "the venv at {} does not import numpy and openai", dir.display());
     python
 }
