@@ -175,9 +175,7 @@ async fn tick(api: &ClientApi, config: DemoConfig, seed: &mut u64) -> Result<(),
             Ok(grant) => {
                 tracing::info!(credited = %grant.credited.to_token_string(), "demo client funded from the faucet")
             }
-            Err(ClientApiError::Request(ClientError::Api { status, message, .. }))
-                if matches!(status, 403 | 404 | 429) =>
-            {
+            Err(ClientApiError::Request(ClientError::Api { status: 403 | 404 | 429, message, .. })) => {
                 return Err(Tick::NoFaucet(message));
             }
             Err(e) => return Err(e.into()),
