@@ -14,11 +14,15 @@
 //! - [`wallet`]: the owner's key in the OS keyring; create/import/backup; EIP-191/712 signing.
 //! - [`network`]: the coordinator client, [`network::NetworkJobs`], the results outbox, and
 //!   [`network::withdraw()`] (withdrawing earnings on chain).
+//! - [`client`]: the client's side: [`client::ClientApi`] (accounts, keys, blobs, jobs),
+//!   deposits on a chain, and the embedded network's demo client.
 //! - [`app`]: the desktop app without its window: node lifecycle, status, wallet, settings.
-//! - `src/bin/idlewatt-node.rs`: the headless node's command line.
+//! - `src/bin/idlewatt-node.rs`: the headless node's command line; `src/bin/idlewatt-client.rs`:
+//!   the client tool's; `src/bin/shared/`: what both use (the local network, wallet commands).
 
 pub mod app;
 pub mod bench;
+pub mod client;
 pub mod compute;
 pub mod config;
 pub mod energy;

@@ -2,8 +2,9 @@
 //! queued results) per OS user, from the platform's convention (`~/.local/share/idlewatt`
 //! on Linux, `~/Library/Application Support/org.idlewatt.Idlewatt` on macOS,
 //! `%APPDATA%\Idlewatt\Idlewatt\data` on Windows). `IDLEWATT_DATA_DIR` overrides it, for
-//! tests and for running several nodes on one machine. Secrets never live here: they are
-//! in the OS keyring.
+//! tests and for running several nodes on one machine. The client tool has its own folder
+//! ([`DataDirs::client_from_env`], `IDLEWATT_CLIENT_DATA_DIR`). Secrets never live here:
+//! they are in the OS keyring.
 
 use std::path::{Path, PathBuf};
 
@@ -11,6 +12,9 @@ use thiserror::Error;
 
 /// Environment variable that overrides the data folder.
 pub const DATA_DIR_ENV: &str = "IDLEWATT_DATA_DIR";
+
+/// Environment variable that overrides the client's data folder (`idlewatt-client`).
+pub const CLIENT_DATA_DIR_ENV: &str = "IDLEWATT_CLIENT_DATA_DIR";
 
 /// The data folder could not be found or created.
 #[derive(Debug, Error)]
@@ -48,6 +52,21 @@ impl DataDirs {
             Some(dir) => Self::at(PathBuf::from(dir)),
             None => {
                 let dirs = directories::ProjectDirs::from("org", "Idlewatt", "Idlewatt").ok_or(PathsError::NoHome)?;
+                Self::at(dirs.data_dir())
+            }
+        }
+    }
+
+    /// The data folder of `idlewatt-client`, separate from the node's so one person can
+    /// be both owner and client on one computer: `IDLEWATT_CLIENT_DATA_DIR` if set, else
+    /// the platform's per-user folder of "idlewatt-client" (`~/.local/share/idlewatt-client`
+    /// on Linux).
+    pub fn client_from_env() -> Result<Self, PathsError> {
+        match std::env::var_os(CLIENT_DATA_DIR_ENV).filter(|v| !v.is_empty()) {
+            Some(dir) => Self::at(PathBuf::from(dir)),
+            None => {
+                let dirs =
+                    directories::ProjectDirs::from("org", "Idlewatt", "idlewatt-client").ok_or(PathsError::NoHome)?;
                 Self::at(dirs.data_dir())
             }
         }

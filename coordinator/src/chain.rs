@@ -1,6 +1,7 @@
-//! The chain, as payouts need it: an ERC-20 `transfer` from the treasury, signed here
-//! (so the raw bytes and hash can be recorded before anything is sent), broadcast, and
-//! looked up by receipt and account nonce. Works on any EVM chain with an ERC-20 (or
+//! The chain, as payouts and deposits need it: an ERC-20 `transfer` from the treasury,
+//! signed here (so the raw bytes and hash can be recorded before anything is sent),
+//! broadcast, and looked up by receipt and account nonce; and the token's `Transfer`
+//! logs to the treasury over a block range (deposits). Works on any EVM chain with an ERC-20 (or
 //! Theta's TNT-20, the same standard). Errors are split into the chain being
 //! unreachable (retry later) and the chain refusing (a reason to show).
 
@@ -13,9 +14,9 @@ use alloy::eips::eip2718::Encodable2718;
 use alloy::network::{EthereumWallet, NetworkTransactionBuilder, TransactionBuilder};
 use alloy::primitives::{Address, B256, Bytes, U256};
 use alloy::providers::{Provider, RootProvider};
-use alloy::rpc::types::TransactionRequest;
+use alloy::rpc::types::{Filter, TransactionRequest};
 use alloy::signers::local::PrivateKeySigner;
-use alloy::sol_types::SolCall;
+use alloy::sol_types::{SolCall, SolEvent};
 use alloy::transports::{RpcError, TransportErrorKind};
 use zeroize::Zeroizing;
 
@@ -126,6 +127,21 @@ pub struct Inclusion {
     pub success: bool,
 }
 
+/// A `Transfer` of the token to the treasury, from a log in a block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IncomingTransfer {
+    /// The transaction that made it.
+    pub tx_hash: B256,
+    /// The log's index in its block.
+    pub log_index: u64,
+    /// The block.
+    pub block: u64,
+    /// Who sent the tokens (the zero address for a mint).
+    pub from: Address,
+    /// Base units.
+    pub value: U256,
+}
+
 /// One chain, one token, one treasury.
 #[derive(Debug, Clone)]
 pub struct Chain {
@@ -231,6 +247,34 @@ impl Chain {
     /// The latest block number.
     pub async fn head(&self) -> Result<u64, ChainError> {
         Ok(self.provider.get_block_number().await?)
+    }
+
+    /// Every `Transfer` of the token to the treasury in blocks `from..=to`, in chain
+    /// order. Logs the node marks removed (a reorganisation) or without a position (not
+    /// yet in a block) are left out; a log that does not decode is an error.
+    pub async fn transfers_to_treasury(&self, from: u64, to: u64) -> Result<Vec<IncomingTransfer>, ChainError> {
+        let filter = Filter::new()
+            .address(self.token)
+            .event_signature(IERC20::Transfer::SIGNATURE_HASH)
+            .topic2(self.treasury().into_word())
+            .from_block(from)
+            .to_block(to);
+        let logs = self.provider.get_logs(&filter).await?;
+        let mut out = Vec::with_capacity(logs.len());
+        for log in logs {
+            let (Some(tx_hash), Some(log_index), Some(block)) = (log.transaction_hash, log.log_index, log.block_number)
+            else {
+                continue;
+            };
+            if log.removed {
+                continue;
+            }
+            let t = IERC20::Transfer::decode_log_data(log.data())
+                .map_err(|e| ChainError::Refused(format!("a Transfer log of the token does not decode: {e}")))?;
+            out.push(IncomingTransfer { tx_hash, log_index, block, from: t.from, value: t.value });
+        }
+        out.sort_by_key(|t| (t.block, t.log_index));
+        Ok(out)
     }
 }
 

@@ -119,10 +119,14 @@ pub struct ChainConfig {
     pub poll_interval: Duration,
     /// Longest wait between tries while the chain is unreachable (backoff doubles up to it).
     pub max_backoff: Duration,
+    /// The first block the deposit watcher reads when it has no cursor yet (set it to
+    /// the block the treasury started receiving at; 0 reads the whole chain).
+    pub deposits_from_block: u64,
 }
 
 impl ChainConfig {
-    /// A chain with the default confirmations (1), polling (1 s) and backoff (30 s).
+    /// A chain with the default confirmations (1), polling (1 s), backoff (30 s), and
+    /// deposits read from block 0.
     pub fn new(rpc_url: impl Into<String>, chain_id: u64, token: Address, treasury: TreasuryKey) -> Self {
         Self {
             rpc_url: rpc_url.into(),
@@ -132,6 +136,7 @@ impl ChainConfig {
             confirmations: 1,
             poll_interval: Duration::from_secs(1),
             max_backoff: Duration::from_secs(30),
+            deposits_from_block: 0,
         }
     }
 

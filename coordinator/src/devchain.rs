@@ -263,10 +263,23 @@ pub async fn mint(rpc: &str, key: &str, token: Address, to: Address, amount: U25
     send(rpc, key, TransactionRequest::default().with_to(token).with_input(input)).await.map(|_| ())
 }
 
+/// Transfers `amount` base units of `token` from `key`'s account to `to`; returns the
+/// transaction's hash once it is in a block.
+pub async fn transfer(rpc: &str, key: &str, token: Address, to: Address, amount: U256) -> Result<B256, DevchainError> {
+    let input = IERC20::transferCall { to, amount }.abi_encode();
+    let receipt = send(rpc, key, TransactionRequest::default().with_to(token).with_input(input)).await?;
+    Ok(receipt.transaction_hash)
+}
+
 /// Pauses `token` (signed by a pauser's `key`): every transfer reverts until unpaused.
 pub async fn pause(rpc: &str, key: &str, token: Address) -> Result<(), DevchainError> {
     let input = IMintable::pauseCall {}.abi_encode();
     send(rpc, key, TransactionRequest::default().with_to(token).with_input(input)).await.map(|_| ())
+}
+
+/// The chain's latest block number.
+pub async fn block_number(rpc: &str) -> Result<u64, DevchainError> {
+    ProviderBuilder::new().connect_http(url(rpc)?).get_block_number().await.map_err(chain_err)
 }
 
 /// `balanceOf(who)` of `token`.

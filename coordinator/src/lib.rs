@@ -37,6 +37,9 @@
 //!   escrow), `verification` (the one call into the protocol's verifier), `results`
 //!   (verified blocks → C as `.npy`), `openai_api` (`/v1/embeddings`, `/v1/models`),
 //!   [`embeddings`] (the extension point of the embeddings job kind).
+//! - `deposits`: the watcher that credits clients' ERC-20 transfers to the treasury
+//!   exactly once (persisted cursor, confirmations), and `/v1/deposits`;
+//!   `deposit_store`: its SQL.
 //! - [`devchain`]: a local chain for development and tests (anvil from npm, an
 //!   OpenZeppelin ERC-20 deployed from its artifact, a funded treasury).
 //! - `error`: the API error type, rendered as `{ "error": { "kind", "message" } }`.
@@ -51,6 +54,8 @@ mod client_store;
 mod clients;
 pub mod config;
 mod datadir;
+mod deposit_store;
+mod deposits;
 pub mod devchain;
 pub mod embeddings;
 mod error;

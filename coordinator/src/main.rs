@@ -19,7 +19,9 @@ use idlewatt_protocol::TokenAmount;
 ///
 /// Payouts: with --chain-rpc-url/--chain-id/--token-address and a treasury key, signed
 /// withdrawals are paid as ERC-20 transfers from the treasury, exactly once; without
-/// a chain they are settled in the ledger only ("devnet (not on chain)").
+/// a chain they are settled in the ledger only ("devnet (not on chain)"). On a chain,
+/// clients deposit by sending the token to the treasury; each transfer is credited
+/// to its sender once it has --confirmations.
 #[derive(Debug, Parser)]
 #[command(name = "idlewatt-coordinator", version)]
 struct Args {
@@ -120,7 +122,7 @@ struct Args {
     /// IDLEWATT_TREASURY_KEY. The key is never logged.
     #[arg(long)]
     treasury_key_file: Option<std::path::PathBuf>,
-    /// Blocks a payout needs (its own included) before it is confirmed.
+    /// Blocks a payout or a deposit needs (its own included) before it counts.
     #[arg(long, default_value_t = 1)]
     confirmations: u64,
     /// Seconds a connection has to send a request's headers; idle keep-alive
@@ -161,6 +163,10 @@ struct Args {
     /// Burst of requests above --range-rate.
     #[arg(long, default_value_t = Limits::public().range_burst)]
     range_burst: f64,
+    /// The first block the deposit watcher reads on its first start (the block the
+    /// treasury started receiving at); later starts continue from where it stopped.
+    #[arg(long, default_value_t = 0)]
+    deposits_from_block: u64,
 }
 
 impl Args {
@@ -187,6 +193,7 @@ impl Args {
         };
         if let Some(c) = chain.as_mut() {
             c.confirmations = self.confirmations;
+            c.deposits_from_block = self.deposits_from_block;
         }
         Ok(chain)
     }

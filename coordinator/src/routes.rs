@@ -47,6 +47,8 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/v1/withdrawals", post(crate::withdrawals::create).layer(DefaultBodyLimit::max(small)))
         .route("/v1/withdrawals/{id}", get(crate::withdrawals::get))
         .route("/v1/accounts/{address}/withdrawals", get(crate::withdrawals::list))
+        .route("/v1/deposits/{tx_hash}", get(crate::deposits::by_tx))
+        .route("/v1/accounts/{address}/deposits", get(crate::deposits::by_sender))
         .route("/v1/network", get(network))
         // The demand side (DESIGN §3 "Clients").
         .route(

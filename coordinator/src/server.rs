@@ -81,6 +81,7 @@ pub struct Handle {
     server: JoinHandle<std::io::Result<()>>,
     sweeper: JoinHandle<()>,
     payouts: Option<JoinHandle<()>>,
+    deposits: Option<JoinHandle<()>>,
     db: Db,
 }
 
@@ -103,6 +104,9 @@ impl Handle {
         let _ = self.sweeper.await;
         if let Some(p) = self.payouts {
             let _ = p.await;
+        }
+        if let Some(d) = self.deposits {
+            let _ = d.await;
         }
         self.db.close().await;
         tracing::info!("coordinator stopped");
@@ -157,13 +161,22 @@ pub async fn start(config: Config) -> Result<Handle, StartError> {
         }
         _ => None,
     };
+    // Deposits: the token's transfers to the treasury, credited once (persisted cursor).
+    let deposit_task = match (&config.chain, &chain) {
+        (Some(c), Some(chain)) => {
+            let watcher = crate::deposits::Watcher::new(db.clone(), (**chain).clone(), c.clone());
+            tracing::info!(confirmations = c.confirmations, from_block = c.deposits_from_block, "watching deposits");
+            Some(tokio::spawn(watcher.run(stopped.clone())))
+        }
+        _ => None,
+    };
     let state = AppState { db: db.clone(), config: Arc::new(config), limiter, range_limiter, chain, payouts, data };
 
     let app = crate::frontdoor::wrap(crate::routes::router(state.clone()), &state);
     let server = tokio::spawn(crate::serve::serve(listener, app, state.config.limits.clone(), stopped.clone()));
     let sweeper = tokio::spawn(sweep(state.clone(), stopped));
     tracing::info!(%addr, database = %state.config.database, "coordinator listening");
-    Ok(Handle { addr, stop, server, sweeper, payouts: payout_task, db })
+    Ok(Handle { addr, stop, server, sweeper, payouts: payout_task, deposits: deposit_task, db })
 }
 
 /// Every second: expire overdue leases (their jobs reopen) and client jobs past their

@@ -10,6 +10,7 @@
 //! - [`npy`]: NumPy `.npy` matrices (`<f4`, `<f2`), how client inputs and results travel.
 //! - [`amount`]: [`TokenAmount`], token base units (18 decimals) as exact integers.
 //! - [`auth`]: signing a request (EIP-191 over a canonical string) and verifying it.
+//! - [`deposit`]: where clients send tokens on a chain, and what was credited.
 //! - [`precision`]: [`Precision`], f32 or f16, carried by every job.
 //! - [`inputs`]: the seeded generator of a matmul job's A and B — *the* definition.
 //! - [`verify`]: the check of C = A·B (range, exact entries, Freivalds) with bounds from
@@ -34,6 +35,7 @@
 pub mod amount;
 pub mod auth;
 pub mod client;
+pub mod deposit;
 pub mod inputs;
 pub mod npy;
 pub mod openai;

@@ -6,6 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use crate::client::demo::{self, DemoClient, DemoConfig};
 use crate::paths::DataDirs;
 
 /// A local network started in this process.
@@ -28,22 +29,35 @@ pub(crate) struct Network {
     pub url: String,
     /// Keeps the local network running; `None` for a remote coordinator.
     pub local: Option<Box<dyn LocalNetwork>>,
+    /// The local network's demo client (`None`: a remote coordinator, or disabled).
+    pub demo: Option<DemoClient>,
 }
 
 impl Network {
     /// The coordinator of `settings_url`, or the local network started by `launch`.
     pub async fn start(settings_url: Option<&str>, launch: &Launcher, data: &DataDirs) -> Result<Self, String> {
         match settings_url {
-            Some(url) => Ok(Self { url: url.to_owned(), local: None }),
+            Some(url) => Ok(Self { url: url.to_owned(), local: None, demo: None }),
             None => {
                 let local = launch(data.clone()).await?;
-                Ok(Self { url: local.url(), local: Some(local) })
+                let url = local.url();
+                let demo = if demo::enabled() {
+                    DemoClient::start(&url, data, DemoConfig::default())
+                        .inspect_err(|e| tracing::warn!(error = %e, "the demo client did not start"))
+                        .ok()
+                } else {
+                    None
+                };
+                Ok(Self { url, local: Some(local), demo })
             }
         }
     }
 
-    /// Stops the local network, if any.
+    /// Stops the demo client and the local network, if any.
     pub async fn stop(self) {
+        if let Some(demo) = self.demo {
+            demo.stop().await;
+        }
         if let Some(local) = self.local {
             local.stop().await;
         }

@@ -16,8 +16,9 @@ use idlewatt::node::{Event, EventKind, LocalJobs, Node, NodeConfig, RunWhen};
 use idlewatt::paths::DataDirs;
 use idlewatt::wallet::WalletError;
 
-// The `wallet` subcommands (in a folder cargo does not treat as another binary).
-#[path = "idlewatt-node/wallet_cli.rs"]
+// The `wallet` subcommands (shared with `idlewatt-client`; in folders cargo does not
+// treat as other binaries).
+#[path = "shared/wallet_cli.rs"]
 mod wallet_cli;
 // The `withdraw` and `withdrawals` subcommands.
 #[path = "idlewatt-node/withdraw_cli.rs"]
@@ -232,7 +233,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 AdapterPolicy { allow_software: allow_software || config.adapter.allow_software }.with_env();
             run_node(config, json, job_size)
         }
-        Command::Wallet { command } => wallet_cli::run(command),
+        Command::Wallet { command } => {
+            wallet_cli::run(&idlewatt::wallet::Wallet::new(&DataDirs::from_env()?), "idlewatt-node", command)
+        }
         Command::Balance { json, address, coordinator } => balance(json, address, coordinator),
         Command::Withdraw { to, amount, json, coordinator, wait } => {
             withdraw_cli::withdraw(&to, &amount, json, coordinator, std::time::Duration::from_secs(wait))
@@ -269,7 +272,7 @@ fn balance(json: bool, address: Option<idlewatt_protocol::Address>, coordinator:
             }
             #[cfg(feature = "embedded-network")]
             None => {
-                let network = embedded::start(&DataDirs::from_env()?).await?;
+                let network = local_network::start(&DataDirs::from_env()?).await?;
                 let answer = client_for(&network.url())?.balance(address).await;
                 network.shutdown().await.context("stopping the local network")?;
                 answer.context("asking the local network for the balance")
@@ -309,41 +312,10 @@ fn balance(json: bool, address: Option<idlewatt_protocol::Address>, coordinator:
     Ok(())
 }
 
-/// The local network (DESIGN §6): a coordinator in this process on 127.0.0.1 (any free
-/// port), with its SQLite database in the data folder, so the node works with no
-/// network configured. Only the binary embeds it; the library talks HTTP to any
-/// coordinator.
-#[cfg(feature = "embedded-network")]
-pub(crate) mod embedded {
-    use anyhow::Context;
-    use idlewatt::paths::DataDirs;
-
-    /// The database file of the local network, in the data folder.
-    pub const DATABASE_FILE: &str = "network.sqlite";
-
-    /// Starts the local network; `handle.url()` is where to point the client. With no
-    /// chain it is a devnet (withdrawals settled in its ledger only); the chain of
-    /// `IDLEWATT_CHAIN_RPC_URL` etc. (what `scripts/devchain` prints) makes it pay out
-    /// for real.
-    pub async fn start(data: &DataDirs) -> anyhow::Result<idlewatt_coordinator::Handle> {
-        let database = data.join(DATABASE_FILE);
-        let chain = idlewatt_coordinator::ChainConfig::from_env().map_err(anyhow::Error::msg)?;
-        let config = idlewatt_coordinator::Config {
-            database: database.to_string_lossy().into_owned(),
-            // Calibration work paid from a small devnet budget until clients come.
-            bootstrap_budget: if chain.is_none() {
-                idlewatt_coordinator::DEVNET_BOOTSTRAP_BUDGET
-            } else {
-                idlewatt_coordinator::Config::default().bootstrap_budget
-            },
-            chain,
-            ..idlewatt_coordinator::Config::default()
-        };
-        idlewatt_coordinator::start(config)
-            .await
-            .with_context(|| format!("starting the local network ({})", database.display()))
-    }
-}
+// Which coordinator to talk to, and the embedded local network (shared with
+// `idlewatt-client`).
+#[path = "shared/local_network.rs"]
+pub(crate) mod local_network;
 
 /// Where jobs come from: with a wallet, the configured coordinator or (by default) the
 /// local network started in-process; without one, local benchmark jobs that earn nothing,
@@ -366,8 +338,13 @@ async fn job_source(
         Some(url) => (url.clone(), None),
         #[cfg(feature = "embedded-network")]
         None => {
-            let network = embedded::start(&config.data).await?;
-            (network.url(), Some(Box::new(network)))
+            let network = local_network::start(&config.data).await?;
+            let url = network.url();
+            // Its demo client pays for real jobs from the devnet faucet, so the node earns.
+            let demo = idlewatt::client::demo::enabled()
+                .then(|| idlewatt::client::demo::DemoClient::start(&url, &config.data, Default::default()))
+                .transpose()?;
+            (url, Some(Box::new((network, demo))))
         }
         #[cfg(not(feature = "embedded-network"))]
         None => anyhow::bail!("no coordinator configured and this build has no embedded local network"),

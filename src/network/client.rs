@@ -493,7 +493,7 @@ fn path_segment(id: &str) -> Result<&str, ClientError> {
 
 /// The error's causes on one line: reqwest's own message repeats the URL and hides
 /// the cause ("connection refused") in its sources.
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut parts = Vec::new();
     let mut cur = e.source();
     while let Some(c) = cur {
@@ -504,7 +504,7 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// The start of a non-protocol body, for the error message.
-fn snippet(bytes: &[u8], status: StatusCode) -> String {
+pub(crate) fn snippet(bytes: &[u8], status: StatusCode) -> String {
     let text = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).trim().to_owned();
     if text.is_empty() { format!("{status} with no body") } else { format!("{status}: {text}") }
 }

@@ -62,6 +62,12 @@ impl WalletSigner {
             .map_err(|e| WalletError::Signing(e.to_string()))
     }
 
+    /// The key as alloy's transaction signer, for sending a transaction from this
+    /// wallet (a client's deposit). The copy zeroizes itself on drop like the original.
+    pub(crate) fn transaction_signer(&self) -> PrivateKeySigner {
+        self.inner.clone()
+    }
+
     /// Signs any EIP-712 struct under any domain.
     pub fn sign_typed_data<T: SolStruct>(&self, payload: &T, domain: &Eip712Domain) -> Result<Signature, WalletError> {
         self.inner.sign_typed_data_sync(payload, domain).map_err(|e| WalletError::Signing(e.to_string()))

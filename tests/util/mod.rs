@@ -6,6 +6,7 @@
 pub mod bus;
 pub mod coordinator;
 pub mod keyring;
+pub mod python;
 
 use std::sync::Once;
 

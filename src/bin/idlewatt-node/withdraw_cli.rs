@@ -7,35 +7,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use idlewatt::config::Settings;
 use idlewatt::network::CoordinatorClient;
 use idlewatt::paths::DataDirs;
 use idlewatt_protocol::withdrawal::{DEVNET_LABEL, WithdrawalInfo, WithdrawalStatus};
 
-/// The coordinator to talk to: `--coordinator`, else the setting, else the embedded
-/// local network (returned so the caller keeps it running, then shuts it down).
-async fn open(
-    coordinator: Option<String>,
-    data: &DataDirs,
-) -> anyhow::Result<(String, Option<idlewatt_coordinator::Handle>)> {
-    if let Some(url) = coordinator.or(Settings::load(data)?.coordinator_url) {
-        return Ok((url, None));
-    }
-    #[cfg(feature = "embedded-network")]
-    {
-        let network = super::embedded::start(data).await?;
-        Ok((network.url(), Some(network)))
-    }
-    #[cfg(not(feature = "embedded-network"))]
-    anyhow::bail!("no coordinator configured and this build has no local network: pass --coordinator URL")
-}
-
-async fn close(network: Option<idlewatt_coordinator::Handle>) -> anyhow::Result<()> {
-    if let Some(n) = network {
-        n.shutdown().await.context("stopping the local network")?;
-    }
-    Ok(())
-}
+use super::local_network::{close, open};
 
 /// One line for people.
 fn describe(w: &WithdrawalInfo) -> String {

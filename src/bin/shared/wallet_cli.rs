@@ -1,4 +1,5 @@
-//! `idlewatt-node wallet …`: create, import, show and erase the owner's wallet. Each
+//! `idlewatt-node wallet …` and `idlewatt-client wallet …`: create, import, show and
+//! erase a wallet (the node's or the client's: each tool passes its own). Each
 //! command is a few lines over `idlewatt::wallet`. Secrets are read from stdin (never
 //! from argv, which other users of the machine can see) and printed only by `create` and
 //! `show-phrase`, on stdout, with a warning.
@@ -6,7 +7,6 @@
 use std::io::{BufRead, IsTerminal, Read, Write};
 
 use clap::Subcommand;
-use idlewatt::paths::DataDirs;
 use idlewatt::wallet::{
     ConfirmDelete, KeySource, Overwrite, Phrase, RevealPhrase, Secret, Wallet, WalletError, WalletInfo, WordCount,
 };
@@ -71,8 +71,9 @@ pub enum WalletCommand {
     },
 }
 
-pub fn run(command: WalletCommand) -> anyhow::Result<()> {
-    let wallet = Wallet::new(&DataDirs::from_env()?);
+/// Runs `command` on `wallet`; `tool` (e.g. `idlewatt-node`) names the command line in
+/// the hints printed.
+pub fn run(wallet: &Wallet, tool: &str, command: WalletCommand) -> anyhow::Result<()> {
     let overwrite = |replace| if replace { Overwrite::ReplaceExisting } else { Overwrite::Refuse };
     match command {
         WalletCommand::Create { words, json, replace } => {
@@ -81,19 +82,21 @@ pub fn run(command: WalletCommand) -> anyhow::Result<()> {
                 Words::TwentyFour => WordCount::TwentyFour,
             };
             let new = wallet.create(count, overwrite(replace))?;
-            print_new(&new.info, &new.phrase, json)
+            print_new(&new.info, &new.phrase, json, tool)
         }
         WalletCommand::Import { json, replace } => {
             let secret = Secret::parse(&read_secret()?)?;
-            print_info(&wallet.import(&secret, overwrite(replace))?, json, "Imported wallet")
+            print_info(&wallet.import(&secret, overwrite(replace))?, json, "Imported wallet", tool)
         }
-        WalletCommand::Address { json } => print_info(&wallet.info()?.ok_or(WalletError::NoWallet)?, json, "Wallet"),
+        WalletCommand::Address { json } => {
+            print_info(&wallet.info()?.ok_or(WalletError::NoWallet)?, json, "Wallet", tool)
+        }
         WalletCommand::ShowPhrase { .. } => {
             let phrase = wallet.show_phrase(RevealPhrase::IUnderstandAnyoneWithItCanTakeMyFunds)?;
             print_phrase(&mut std::io::stdout().lock(), &phrase)?;
             Ok(())
         }
-        WalletCommand::ConfirmBackup { positions } => confirm_backup(&wallet, positions),
+        WalletCommand::ConfirmBackup { positions } => confirm_backup(wallet, positions),
         WalletCommand::Delete { .. } => {
             let address = wallet.delete(ConfirmDelete::EraseKeyFromThisComputer)?;
             println!("Erased wallet {address} from this computer (keyring entry and wallet file).");
@@ -136,7 +139,7 @@ impl From<&WalletInfo> for InfoJson {
     }
 }
 
-fn print_info(info: &WalletInfo, json: bool, what: &str) -> anyhow::Result<()> {
+fn print_info(info: &WalletInfo, json: bool, what: &str, tool: &str) -> anyhow::Result<()> {
     if json {
         println!("{}", serde_json::to_string_pretty(&InfoJson::from(info))?);
         return Ok(());
@@ -148,12 +151,12 @@ fn print_info(info: &WalletInfo, json: bool, what: &str) -> anyhow::Result<()> {
     };
     println!("{what} {} ({source})", info.address);
     if info.source == KeySource::Phrase && !info.backed_up {
-        println!("Backup not confirmed yet: run `idlewatt-node wallet confirm-backup`.");
+        println!("Backup not confirmed yet: run `{tool} wallet confirm-backup`.");
     }
     Ok(())
 }
 
-fn print_new(info: &WalletInfo, phrase: &Phrase, json: bool) -> anyhow::Result<()> {
+fn print_new(info: &WalletInfo, phrase: &Phrase, json: bool, tool: &str) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     if json {
         #[derive(Serialize)]
@@ -171,7 +174,7 @@ fn print_new(info: &WalletInfo, phrase: &Phrase, json: bool) -> anyhow::Result<(
     writeln!(out, "and keep them somewhere safe:\n")?;
     print_phrase(&mut out, phrase)?;
     writeln!(out, "They are the only way to get your wallet back if this computer is lost.")?;
-    writeln!(out, "Then run `idlewatt-node wallet confirm-backup` to check what you wrote.")?;
+    writeln!(out, "Then run `{tool} wallet confirm-backup` to check what you wrote.")?;
     Ok(())
 }
 

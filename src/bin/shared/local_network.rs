@@ -1,0 +1,71 @@
+//! Which coordinator a command talks to, shared by `idlewatt-node` and
+//! `idlewatt-client`: the URL given (`--coordinator`), else the node's setting, else the
+//! local network (DESIGN §6) — a coordinator in this process on 127.0.0.1 (any free
+//! port) over the SQLite database in the node's data folder, so the node works with no
+//! network configured and a client on the same computer reaches the same local network.
+//! Only the binaries embed it; the library talks HTTP to any coordinator.
+
+use anyhow::Context;
+use idlewatt::config::Settings;
+use idlewatt::paths::DataDirs;
+
+/// The database file of the local network, in the node's data folder.
+#[cfg(feature = "embedded-network")]
+pub const DATABASE_FILE: &str = "network.sqlite";
+
+/// The embedded coordinator, when this build has one.
+#[cfg(feature = "embedded-network")]
+pub type LocalHandle = idlewatt_coordinator::Handle;
+/// No embedded coordinator in this build.
+#[cfg(not(feature = "embedded-network"))]
+pub type LocalHandle = std::convert::Infallible;
+
+/// Starts the local network; `handle.url()` is where to point the client. With no
+/// chain it is a devnet (withdrawals settled in its ledger only, clients funded by its
+/// faucet); the chain of `IDLEWATT_CHAIN_RPC_URL` etc. (what `scripts/devchain` prints)
+/// makes it pay out and take deposits for real.
+#[cfg(feature = "embedded-network")]
+pub async fn start(data: &DataDirs) -> anyhow::Result<idlewatt_coordinator::Handle> {
+    let database = data.join(DATABASE_FILE);
+    let chain = idlewatt_coordinator::ChainConfig::from_env().map_err(anyhow::Error::msg)?;
+    let config = idlewatt_coordinator::Config {
+        database: database.to_string_lossy().into_owned(),
+        // Calibration work paid from a small devnet budget until clients come.
+        bootstrap_budget: if chain.is_none() {
+            idlewatt_coordinator::DEVNET_BOOTSTRAP_BUDGET
+        } else {
+            idlewatt_coordinator::Config::default().bootstrap_budget
+        },
+        chain,
+        ..idlewatt_coordinator::Config::default()
+    };
+    idlewatt_coordinator::start(config)
+        .await
+        .with_context(|| format!("starting the local network ({})", database.display()))
+}
+
+/// The coordinator to talk to: `explicit`, else the node's setting in `data`, else the
+/// local network (returned so the caller keeps it running, then [`close`]s it).
+pub async fn open(explicit: Option<String>, data: &DataDirs) -> anyhow::Result<(String, Option<LocalHandle>)> {
+    if let Some(url) = explicit.or(Settings::load(data)?.coordinator_url) {
+        return Ok((url, None));
+    }
+    #[cfg(feature = "embedded-network")]
+    {
+        let network = start(data).await?;
+        Ok((network.url(), Some(network)))
+    }
+    #[cfg(not(feature = "embedded-network"))]
+    anyhow::bail!("no coordinator configured and this build has no local network: pass --coordinator URL")
+}
+
+/// Stops the local network [`open`] started, if any.
+pub async fn close(network: Option<LocalHandle>) -> anyhow::Result<()> {
+    #[cfg(feature = "embedded-network")]
+    if let Some(n) = network {
+        n.shutdown().await.context("stopping the local network")?;
+    }
+    #[cfg(not(feature = "embedded-network"))]
+    let _ = network;
+    Ok(())
+}
