@@ -4,6 +4,7 @@
 //! # Layout
 //! - [`compute`]: the wgpu engine, the kernel registry (`shaders/*.wgsl`), slicing.
 //! - [`bench`]: the GPU-vs-CPU matmul benchmark behind `idlewatt-node bench`.
+//! - [`embed`]: sentence embeddings (BERT-family encoders) on the GPU, sliced and resumable.
 //! - [`idle`]: time since the owner's last input, per desktop (X11, GNOME, KDE, Windows, macOS).
 //! - [`node`]: the agent's state machine (waiting, computing, yielding, ...) and its events.
 //! - [`paths`]: the per-user data folder (`IDLEWATT_DATA_DIR` overrides it).
@@ -25,6 +26,7 @@ pub mod bench;
 pub mod client;
 pub mod compute;
 pub mod config;
+pub mod embed;
 pub mod energy;
 pub mod governor;
 pub mod idle;
