@@ -62,6 +62,7 @@ fn launcher() -> Launcher {
         Box::pin(async move {
             let config = idlewatt_coordinator::Config {
                 database: data.join("network.sqlite").to_string_lossy().into_owned(),
+                bootstrap_budget: idlewatt_protocol::TokenAmount::tokens(1_000),
                 ..idlewatt_coordinator::Config::default()
             };
             let handle = idlewatt_coordinator::start(config).await.map_err(|e| e.to_string())?;

@@ -28,6 +28,7 @@ fn start_coordinator(database: &Path) -> Coordinator {
     Coordinator::start(idlewatt_coordinator::Config {
         database: database.to_string_lossy().into_owned(),
         fixed_job_dim: Some(64),
+        bootstrap_budget: idlewatt_protocol::TokenAmount::tokens(1_000_000_000),
         ..Default::default()
     })
 }
@@ -52,7 +53,7 @@ fn node(url: &str, key: &Arc<PrivateKeySigner>, data: &DataDirs) -> NetworkJobs 
 }
 
 fn cpu(job: &Job) -> Vec<f32> {
-    let (a, b) = job.inputs();
+    let (a, b) = job.inputs().unwrap();
     reference::matmul(&a, &b, job.dims.m as usize, job.dims.n as usize, job.dims.k as usize)
 }
 
@@ -86,7 +87,7 @@ fn a_node_leases_computes_on_the_gpu_submits_and_is_credited() {
     assert_eq!(jobs.balance().unwrap().pending, reward);
 
     let engine = util::engine();
-    let (a, b) = job.inputs();
+    let (a, b) = job.inputs().unwrap();
     let c = engine.matmul(&a, &b, job.dims, &CancelToken::new(), &mut |_| {}).unwrap();
     jobs.submit(&job, c).unwrap();
 

@@ -36,6 +36,7 @@ fn start_coordinator(config: idlewatt_coordinator::Config) -> Coordinator {
         reward_per_tflop: PER_TFLOP,
         rate_limit_per_s: 1000.0,
         rate_limit_burst: 1000.0,
+        bootstrap_budget: idlewatt_protocol::TokenAmount::tokens(1_000_000_000),
         ..config
     })
 }
@@ -56,7 +57,7 @@ fn earn(url: &str, key: &Arc<PrivateKeySigner>, data: &DataDirs, n: usize) {
         .with_retry(RetryPolicy { attempts: 2, ..RetryPolicy::once() });
     for _ in 0..n {
         let job: Job = jobs.next_job().unwrap();
-        let (a, b) = job.inputs();
+        let (a, b) = job.inputs().unwrap();
         let c = reference::matmul(&a, &b, job.dims.m as usize, job.dims.n as usize, job.dims.k as usize);
         jobs.submit(&job, c).unwrap();
     }

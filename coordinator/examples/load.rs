@@ -77,6 +77,7 @@ async fn run_size(dim: u32, seconds: u64, nodes: usize) {
         max_job_dim: dim.max(2048),
         rate_limit_per_s: 1e6,
         rate_limit_burst: 1e6,
+        bootstrap_budget: idlewatt_protocol::TokenAmount::tokens(1_000_000_000),
         ..Config::default()
     };
     let handle = idlewatt_coordinator::start(config).await.unwrap();
@@ -135,7 +136,10 @@ async fn run_size(dim: u32, seconds: u64, nodes: usize) {
                 }
                 let lease: Lease = r.json().await.unwrap();
                 st.leases.push(t.elapsed());
-                let JobSpec::Matmul { seed, .. } = lease.job;
+                let JobSpec::Matmul { seed, .. } = lease.job else {
+                    st.failures += 1;
+                    continue;
+                };
                 let body = answers[&seed].clone();
                 let t = Instant::now();
                 let r = post(&http, &base, &key, &format!("/v1/leases/{}/result", lease.lease_id), body).await;

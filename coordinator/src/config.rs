@@ -3,12 +3,16 @@
 //! binary's flags map one-to-one onto these fields.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use alloy::primitives::Address;
 use idlewatt_protocol::TokenAmount;
+use idlewatt_protocol::client::ReferenceValue;
 
 use crate::chain::TreasuryKey;
+use crate::embeddings::EmbeddingsService;
 
 /// Everything the operator can set.
 #[derive(Debug, Clone)]
@@ -17,8 +21,42 @@ pub struct Config {
     pub listen: SocketAddr,
     /// SQLite database: a file path (created if missing) or `sqlite::memory:`.
     pub database: String,
-    /// Reward per TFLOP (10¹² FLOPs) of verified work, in base units (18 decimals).
+    /// Price of matmul work per TFLOP (10¹² FLOPs), in base units (18 decimals): what a
+    /// client pays; the node that computed a verified part gets it minus the fee.
     pub reward_per_tflop: TokenAmount,
+    /// Price of embeddings per 1,000 input tokens, base units.
+    pub embeddings_per_1k_tokens: TokenAmount,
+    /// The operator's fee, basis points of each verified part's price (250 = 2.5 %).
+    pub fee_bps: u32,
+    /// A reference value of the token in a currency, published in `GET /v1/prices`
+    /// for display (earnings minus electricity); never used to move money.
+    pub reference_value: Option<ReferenceValue>,
+    /// Calibration budget: seeded matmuls are leased (and paid from this budget) only
+    /// while it lasts; zero means no calibration work. Topped up to this total at start.
+    pub bootstrap_budget: TokenAmount,
+    /// Devnet faucet: what one request grants by default.
+    pub faucet_grant: TokenAmount,
+    /// Devnet faucet: the most one address gets in total.
+    pub faucet_cap: TokenAmount,
+    /// Where input blobs and verified result blocks live. `None`: next to a database
+    /// file (`<database>.data/`), or a temporary folder for an in-memory database.
+    pub data_dir: Option<PathBuf>,
+    /// Largest input blob (`.npy` file), bytes.
+    pub max_blob_bytes: u64,
+    /// A blob no unfinished job refers to is deleted once it is this old.
+    pub blob_grace: Duration,
+    /// A client job not done within this is expired and refunded (when the client
+    /// does not say otherwise).
+    pub default_job_expiry: Duration,
+    /// The longest expiry a client may ask for.
+    pub max_job_expiry: Duration,
+    /// A part whose results are rejected this many times fails its job (refunded).
+    pub max_part_attempts: u32,
+    /// Longest wait of `POST /v1/embeddings` for its job.
+    pub embeddings_timeout: Duration,
+    /// The embeddings job kind (models, tokenizer); `None`: no model is served and
+    /// every model is answered `model_not_found`.
+    pub embeddings: Option<Arc<dyn EmbeddingsService>>,
     /// How long a node holds a lease before the job goes to another node.
     pub lease_duration: Duration,
     /// Leases one node may hold at once.
@@ -126,6 +164,20 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             database: "sqlite::memory:".to_owned(),
             reward_per_tflop: TokenAmount::tokens(1),
+            embeddings_per_1k_tokens: TokenAmount(TokenAmount::tokens(1).0 / 1000),
+            fee_bps: 500,
+            reference_value: None,
+            bootstrap_budget: TokenAmount::ZERO,
+            faucet_grant: TokenAmount::tokens(100),
+            faucet_cap: TokenAmount::tokens(1000),
+            data_dir: None,
+            max_blob_bytes: 64 * 1024 * 1024,
+            blob_grace: Duration::from_secs(3600),
+            default_job_expiry: Duration::from_secs(3600),
+            max_job_expiry: Duration::from_secs(7 * 24 * 3600),
+            max_part_attempts: 3,
+            embeddings_timeout: Duration::from_secs(60),
+            embeddings: None,
             lease_duration: Duration::from_secs(600),
             max_leases_per_node: 4,
             target_job_seconds: 30.0,
@@ -147,6 +199,10 @@ impl Default for Config {
         }
     }
 }
+
+/// The calibration budget of the embedded devnet (the app's and `idlewatt-node`'s local
+/// network), so a first launch has work before any client shows up.
+pub const DEVNET_BOOTSTRAP_BUDGET: TokenAmount = TokenAmount::tokens(10);
 
 /// The largest m, n or k any configuration may use (C of 4 GiB... is not a job).
 pub const HARD_MAX_DIM: u32 = 8192;
@@ -182,6 +238,25 @@ impl Config {
         }
         if !(self.rate_limit_per_s > 0.0 && self.rate_limit_burst >= 1.0) {
             return Err("rate limit must be positive and the burst at least 1".into());
+        }
+        if self.fee_bps > 10_000 {
+            return Err(format!("the fee is {} basis points; at most 10000 (100 %)", self.fee_bps));
+        }
+        if self.faucet_grant > self.faucet_cap {
+            return Err("the faucet grant must not exceed the faucet cap".into());
+        }
+        if self.max_blob_bytes < 128 || self.max_part_attempts == 0 {
+            return Err("the blob size cap must be at least 128 bytes and part attempts at least 1".into());
+        }
+        if self.default_job_expiry.is_zero() || self.default_job_expiry > self.max_job_expiry {
+            return Err("the default job expiry must be above zero and at most the maximum expiry".into());
+        }
+        if self
+            .reference_value
+            .as_ref()
+            .is_some_and(|r| !(r.per_token.is_finite() && r.per_token >= 0.0) || r.currency.len() > 8)
+        {
+            return Err("the reference value must be a non-negative number and the currency a short code".into());
         }
         if self.min_withdrawal == TokenAmount::ZERO {
             return Err("the minimum withdrawal must be above zero".into());

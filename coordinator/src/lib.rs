@@ -1,6 +1,6 @@
-//! Idlewatt's reference coordinator: registers nodes, leases matmul jobs sized to each
-//! node, verifies every result with Freivalds' check before crediting anything, and
-//! keeps an append-only ledger. It never depends on the core crate (a server needs no
+//! Idlewatt's reference coordinator: takes clients' jobs with their payment in escrow,
+//! leases parts of them sized to each node, verifies every result with Freivalds'
+//! check before paying anything, and keeps an append-only ledger whose books balance. It never depends on the core crate (a server needs no
 //! wgpu); it shares the protocol crate with the nodes.
 //!
 //! Embedding (the node binary's local network, tests):
@@ -23,27 +23,47 @@
 //!   nonces); `payout`: the worker that pays withdrawals exactly once (outbox recorded
 //!   before broadcast, reconciled on restart); `payout_store`: their SQL;
 //!   `withdrawals`: the `/v1/withdrawals` handlers.
+//! - The demand side (issue 14): `clients` (keys, faucet, balances, prices),
+//!   `client_auth` (signature or API key), `client_store` (their SQL: keys, client
+//!   jobs, escrow, refunds), `ledger` (two-row movements, the books check), `blobs`
+//!   and `datadir` (content-addressed inputs on disk), `jobs_api` (`/v1/jobs`),
+//!   `work` (which part a node gets, sized to it; paying a verified part from
+//!   escrow), `verification` (the one call into the protocol's verifier), `results`
+//!   (verified blocks → C as `.npy`), `openai_api` (`/v1/embeddings`, `/v1/models`),
+//!   [`embeddings`] (the extension point of the embeddings job kind).
 //! - [`devchain`]: a local chain for development and tests (anvil from npm, an
 //!   OpenZeppelin ERC-20 deployed from its artifact, a funded treasury).
 //! - `error`: the API error type, rendered as `{ "error": { "kind", "message" } }`.
 //! - `src/main.rs`: the `idlewatt-coordinator` command line.
 
 mod auth;
+mod blobs;
 pub mod chain;
+mod client_auth;
+mod client_store;
+mod clients;
 pub mod config;
+mod datadir;
 pub mod devchain;
+pub mod embeddings;
 mod error;
+mod jobs_api;
+mod ledger;
 mod money;
+mod openai_api;
 mod payout;
 mod payout_store;
 mod ratelimit;
+mod results;
 mod routes;
 pub mod server;
 mod sizing;
 mod store;
+mod verification;
 mod withdrawals;
+mod work;
 
-pub use config::{ChainConfig, Config};
+pub use config::{ChainConfig, Config, DEVNET_BOOTSTRAP_BUDGET};
 pub use server::{Handle, StartError, start};
 
 /// The coordinator, for callers that prefer `Coordinator::start(config)`.

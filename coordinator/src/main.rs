@@ -29,9 +29,40 @@ struct Args {
     /// SQLite database: a file path (created if missing) or `sqlite::memory:`.
     #[arg(long, default_value = "idlewatt-coordinator.sqlite")]
     database: String,
-    /// Reward per TFLOP of verified work, in base units (10^18 base units = 1 token).
-    #[arg(long, default_value = "1000000000000000000")]
+    /// Price list: what clients pay per TFLOP of matmul, in base units (10^18 base
+    /// units = 1 token). Nodes get it minus --fee-percent.
+    #[arg(long, alias = "price-per-tflop", default_value = "1000000000000000000")]
     reward_per_tflop: TokenAmount,
+    /// Price list: what clients pay per 1,000 input tokens of embeddings, base units.
+    #[arg(long, default_value = "1000000000000000")]
+    price_per_1k_tokens: TokenAmount,
+    /// The operator's fee, percent of each verified part's price (0 to 100, steps of 0.01).
+    #[arg(long, default_value_t = 5.0)]
+    fee_percent: f64,
+    /// A reference value of one token for people, e.g. "0.05 EUR": published in
+    /// GET /v1/prices so apps can show earnings minus electricity in one currency.
+    #[arg(long)]
+    reference_value: Option<String>,
+    /// Calibration budget in tokens (e.g. 50): seeded matmuls are leased, and paid from
+    /// it, only while it lasts. Without it, nodes get only client work.
+    #[arg(long, default_value = "0")]
+    bootstrap_budget: String,
+    /// Devnet faucet: tokens per request and per address in all.
+    #[arg(long, default_value = "100")]
+    faucet_grant: String,
+    /// Devnet faucet: the most one address gets, tokens.
+    #[arg(long, default_value = "1000")]
+    faucet_cap: String,
+    /// Folder for input blobs and results (default: <database>.data).
+    #[arg(long)]
+    data_dir: Option<std::path::PathBuf>,
+    /// Largest input blob (.npy file), MiB.
+    #[arg(long, default_value_t = 64)]
+    max_blob_mib: u64,
+    /// Client jobs not done within this many seconds are expired and refunded (unless
+    /// the client asks for another expiry).
+    #[arg(long, default_value_t = 3600)]
+    job_expiry_seconds: u64,
     /// Seconds a node holds a lease before its job goes to another node.
     #[arg(long, default_value_t = 600)]
     lease_seconds: u64,
@@ -124,7 +155,33 @@ impl Args {
 
     fn into_config(self) -> anyhow::Result<Config> {
         let chain = self.chain()?;
+        let tokens = |flag: &str, s: &str| {
+            TokenAmount::from_token_str(s).with_context(|| format!("--{flag} takes an amount of tokens like 50 or 0.5"))
+        };
+        if !(self.fee_percent.is_finite() && (0.0..=100.0).contains(&self.fee_percent)) {
+            anyhow::bail!("--fee-percent must be between 0 and 100");
+        }
+        let reference_value = match &self.reference_value {
+            None => None,
+            Some(s) => {
+                let (value, currency) = s
+                    .trim()
+                    .split_once(' ')
+                    .context("--reference-value takes a number and a currency, like \"0.05 EUR\"")?;
+                let per_token: f64 = value.trim().parse().context("--reference-value: not a number")?;
+                Some(idlewatt_protocol::client::ReferenceValue { currency: currency.trim().to_owned(), per_token })
+            }
+        };
         Ok(Config {
+            embeddings_per_1k_tokens: self.price_per_1k_tokens,
+            fee_bps: (self.fee_percent * 100.0).round() as u32,
+            reference_value,
+            bootstrap_budget: tokens("bootstrap-budget", &self.bootstrap_budget)?,
+            faucet_grant: tokens("faucet-grant", &self.faucet_grant)?,
+            faucet_cap: tokens("faucet-cap", &self.faucet_cap)?,
+            data_dir: self.data_dir,
+            max_blob_bytes: self.max_blob_mib.saturating_mul(1024 * 1024),
+            default_job_expiry: Duration::from_secs(self.job_expiry_seconds),
             listen: self.listen,
             database: self.database,
             reward_per_tflop: self.reward_per_tflop,

@@ -7,12 +7,10 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use idlewatt_protocol::TokenAmount;
 use idlewatt_protocol::auth::now_ms;
-use idlewatt_protocol::inputs::matmul_inputs;
-use idlewatt_protocol::verify::verify_matmul;
 use idlewatt_protocol::wire::{
     AccountBalance, ErrorKind, JobSpec, Lease, LeaseRequest, NetworkStatus, NodeRegistration, Registered, ResultStatus,
     ResultSubmission, SubmissionOutcome,
@@ -23,7 +21,11 @@ use crate::auth::authenticate;
 use crate::error::ApiError;
 use crate::server::AppState;
 use crate::sizing;
-use crate::store::{self, LeaseInfo, NewJob};
+use crate::store::{self, LeaseInfo};
+use crate::work::{self, NewJob};
+
+/// Body limit of job submissions (embeddings carry their texts).
+const JOB_BODY_LIMIT: usize = 4 * 1024 * 1024;
 
 /// Seeds stay below 2⁵³ so JSON parsers everywhere read them exactly.
 const SEED_MASK: u64 = (1 << 53) - 1;
@@ -32,6 +34,7 @@ const SEED_MASK: u64 = (1 << 53) - 1;
 pub(crate) fn router(state: AppState) -> Router {
     let small = state.config.small_body_limit;
     let result_limit = state.config.result_body_limit();
+    let blob_limit = usize::try_from(state.config.max_blob_bytes).unwrap_or(usize::MAX);
     Router::new()
         .route("/v1/nodes", post(register).layer(DefaultBodyLimit::max(small)))
         .route("/v1/leases", post(lease).layer(DefaultBodyLimit::max(small)))
@@ -41,6 +44,28 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/v1/withdrawals/{id}", get(crate::withdrawals::get))
         .route("/v1/accounts/{address}/withdrawals", get(crate::withdrawals::list))
         .route("/v1/network", get(network))
+        // The demand side (DESIGN §3 "Clients").
+        .route(
+            "/v1/keys",
+            post(crate::clients::create_key).get(crate::clients::list_keys).layer(DefaultBodyLimit::max(small)),
+        )
+        .route("/v1/keys/{id}", axum::routing::delete(crate::clients::revoke_key))
+        .route("/v1/faucet", post(crate::clients::faucet).layer(DefaultBodyLimit::max(small)))
+        .route("/v1/clients/{address}", get(crate::clients::account))
+        .route("/v1/deposit", get(crate::clients::deposit_info))
+        .route("/v1/prices", get(crate::clients::prices))
+        .route(
+            "/v1/blobs/{sha256}",
+            put(crate::blobs::put).get(crate::blobs::get).layer(DefaultBodyLimit::max(blob_limit)),
+        )
+        .route(
+            "/v1/jobs",
+            post(crate::jobs_api::submit).get(crate::jobs_api::list).layer(DefaultBodyLimit::max(JOB_BODY_LIMIT)),
+        )
+        .route("/v1/jobs/{id}", get(crate::jobs_api::get).delete(crate::jobs_api::cancel))
+        .route("/v1/jobs/{id}/result", get(crate::jobs_api::result))
+        .route("/v1/models", get(crate::openai_api::models))
+        .route("/v1/embeddings", post(crate::openai_api::embeddings).layer(DefaultBodyLimit::max(JOB_BODY_LIMIT)))
         .fallback(|| async { ApiError::not_found("no such endpoint (see /v1/network)") })
         .with_state(state)
 }
@@ -161,13 +186,23 @@ async fn lease(
         Some(seeds) if !seeds.is_empty() => seeds[(random_u64()? % seeds.len() as u64) as usize],
         _ => random_u64()? & SEED_MASK,
     };
-    let spec = JobSpec::Matmul { m: dim, n: dim, k: dim, seed };
+    let spec = JobSpec::Matmul { m: dim, n: dim, k: dim, seed, precision: idlewatt_protocol::Precision::F32 };
+    // Calibration pays the list price from the operator's own budget (no fee).
     let reward = TokenAmount::for_flops(spec.flops(), cfg.reward_per_tflop)
         .ok_or_else(|| ApiError::internal("reward overflow"))?;
     let lease_id = random_id()?;
     let deadline = now + i64::try_from(cfg.lease_duration.as_millis()).unwrap_or(i64::MAX / 2);
-    let new_job = NewJob { id: random_id()?, spec, reward };
-    let issued = store::issue_lease(&st.db, who, &lease_id, limits, now, deadline, new_job).await?;
+    let calibration = NewJob { id: random_id()?, spec, reward };
+    let part_id = random_id()?;
+    let issued = work::issue(&st.db, cfg, who, node, &lease_id, &part_id, limits, now, deadline, calibration)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorKind::NoPaidWork,
+                "no paid work right now: no client job is waiting and this network has no calibration budget; ask again later",
+            )
+        })?;
     tracing::info!(node = %who, lease = %lease_id, job = %issued.job_id, ?issued.spec, "lease issued");
     Ok(Json(Lease {
         lease_id,
@@ -228,6 +263,13 @@ async fn submit_result(
             ))
         };
     }
+    if lease.status == "cancelled" {
+        return Err(ApiError::new(
+            StatusCode::GONE,
+            ErrorKind::LeaseExpired,
+            format!("this lease was withdrawn: {}", lease.reason.as_deref().unwrap_or("its job ended")),
+        ));
+    }
     let now = now_ms();
     if lease.status == "expired" || now > lease.deadline_ms {
         store::expire_lease(&st.db, &lease, now).await?;
@@ -237,21 +279,32 @@ async fn submit_result(
             "the lease's deadline passed; the job went to another node",
         ));
     }
-    let spec = lease.spec;
+    let spec = lease.spec.clone();
     let (c, digest) = sub.decode(spec.result_len()).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let rounds = st.config.verify_rounds;
     let rng_seed = random_u64()?;
+    let data = st.data.clone();
+    let part_id = lease.job_id.clone();
     let verdict = tokio::task::spawn_blocking(move || {
-        let JobSpec::Matmul { m, n, k, seed } = spec;
-        let (a, b) = matmul_inputs(seed, m, n, k);
-        verify_matmul(&a, &b, &c, m as usize, n as usize, k as usize, rounds, rng_seed)
+        let verdict = crate::verification::judge(&data, &spec, &c, rounds, rng_seed)?;
+        // A client's verified block is kept before the verdict is recorded.
+        if verdict.is_ok() && matches!(spec, JobSpec::ClientMatmul { .. }) {
+            crate::results::store_block(&data, &part_id, &c).map_err(|e| crate::verification::JudgeError::Blob {
+                sha256: "result".into(),
+                reason: e.to_string(),
+            })?;
+        }
+        Ok::<_, crate::verification::JudgeError>(verdict)
     })
     .await
+    .map_err(ApiError::internal)?
     .map_err(ApiError::internal)?;
     let now = now_ms();
     let recorded = match &verdict {
-        Ok(()) => store::record_verified(&st.db, &lease, &digest, now).await?,
-        Err(e) => store::record_rejected(&st.db, &lease, &digest, &e.to_string(), now).await?,
+        Ok(()) => work::record_verified(&st.db, &lease, &digest, now).await?,
+        Err(e) => {
+            work::record_rejected(&st.db, &lease, &digest, &e.to_string(), st.config.max_part_attempts, now).await?
+        }
     };
     // Lost a race with a concurrent submission: answer from what was recorded.
     let lease = if recorded {
@@ -263,6 +316,13 @@ async fn submit_result(
         }
     } else {
         let l = store::lease(&st.db, &lease_id).await?.ok_or_else(|| ApiError::internal("lease vanished"))?;
+        if l.status == "cancelled" {
+            return Err(ApiError::new(
+                StatusCode::GONE,
+                ErrorKind::LeaseExpired,
+                format!("this lease was withdrawn: {}", l.reason.as_deref().unwrap_or("its job ended")),
+            ));
+        }
         if l.result_sha256.as_deref() != Some(digest.as_str()) {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
@@ -296,6 +356,11 @@ async fn network(State(st): State<AppState>) -> Result<Json<NetworkStatus>, ApiE
     let window = st.config.online_window;
     let since = now_ms() - i64::try_from(window.as_millis()).unwrap_or(i64::MAX / 2);
     let (open, active, online) = store::network(&st.db, since).await?;
+    let paid_jobs_waiting = crate::client_store::jobs_waiting(&st.db).await?;
+    let books = {
+        let mut conn = st.db.acquire().await?;
+        crate::ledger::books(&mut conn).await?
+    };
     let n = |x: i64| u64::try_from(x).unwrap_or(0);
     Ok(Json(NetworkStatus {
         open_jobs: n(open),
@@ -308,5 +373,8 @@ async fn network(State(st): State<AppState>) -> Result<Json<NetworkStatus>, ApiE
         token_address: st.config.chain.as_ref().map(|c| c.token),
         devnet: st.config.chain.is_none(),
         min_withdrawal: st.config.min_withdrawal,
+        paid_jobs_waiting,
+        calibration_budget: st.config.bootstrap_budget > TokenAmount::ZERO,
+        books: Some(books),
     }))
 }

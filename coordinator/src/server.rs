@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 
 use crate::chain::Chain;
 use crate::config::Config;
+use crate::datadir::DataDir;
 use crate::ratelimit::RateLimiter;
 use crate::store::{self, Db};
 
@@ -25,6 +26,8 @@ pub(crate) struct AppState {
     pub(crate) chain: Option<Arc<Chain>>,
     /// Wakes the payout worker when a withdrawal is queued.
     pub(crate) payouts: Option<Arc<Notify>>,
+    /// Blobs and result blocks.
+    pub(crate) data: DataDir,
 }
 
 /// Why a coordinator did not start or stop cleanly.
@@ -51,6 +54,9 @@ pub enum StartError {
         #[source]
         source: sqlx::Error,
     },
+    /// The data folder (blobs, results) could not be created.
+    #[error("cannot create the data folder: {0}")]
+    DataDir(#[source] std::io::Error),
     /// Migrations failed.
     #[error("database migration failed: {0}")]
     Migrate(#[source] sqlx::migrate::MigrateError),
@@ -114,6 +120,15 @@ pub async fn start(config: Config) -> Result<Handle, StartError> {
         sqlx::Error::Migrate(m) => StartError::Migrate(*m),
         source => StartError::Database { database: config.database.clone(), source },
     })?;
+    let data = DataDir::open(config.data_dir.as_deref(), &config.database).map_err(StartError::DataDir)?;
+    if config.bootstrap_budget > idlewatt_protocol::TokenAmount::ZERO {
+        let mut conn =
+            db.acquire().await.map_err(|source| StartError::Database { database: config.database.clone(), source })?;
+        let added = crate::ledger::top_up_bootstrap(&mut conn, config.bootstrap_budget, now_ms())
+            .await
+            .map_err(|source| StartError::Database { database: config.database.clone(), source })?;
+        tracing::info!(budget = %config.bootstrap_budget, added = %added, "calibration budget");
+    }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| StartError::Bind { addr: config.listen, source })?;
@@ -136,7 +151,7 @@ pub async fn start(config: Config) -> Result<Handle, StartError> {
         }
         _ => None,
     };
-    let state = AppState { db: db.clone(), config: Arc::new(config), limiter, chain, payouts };
+    let state = AppState { db: db.clone(), config: Arc::new(config), limiter, chain, payouts, data };
 
     let app = crate::routes::router(state.clone());
     let mut on_stop = stopped.clone();
@@ -147,14 +162,15 @@ pub async fn start(config: Config) -> Result<Handle, StartError> {
             })
             .await
     });
-    let sweeper = tokio::spawn(sweep(state.db.clone(), stopped));
+    let sweeper = tokio::spawn(sweep(state.clone(), stopped));
     tracing::info!(%addr, database = %state.config.database, "coordinator listening");
     Ok(Handle { addr, stop, server, sweeper, payouts: payout_task, db })
 }
 
-/// Every second: expire overdue leases (their jobs reopen); every minute: forget
-/// stale nonces.
-async fn sweep(db: Db, mut stopped: watch::Receiver<bool>) {
+/// Every second: expire overdue leases (their jobs reopen) and client jobs past their
+/// expiry (refunded); every minute: forget stale nonces and collect unreferenced blobs.
+async fn sweep(state: AppState, mut stopped: watch::Receiver<bool>) {
+    let db = state.db.clone();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut n: u64 = 0;
     loop {
@@ -166,11 +182,17 @@ async fn sweep(db: Db, mut stopped: watch::Receiver<bool>) {
         if let Err(e) = store::expire_overdue(&db, now).await {
             tracing::warn!(error = %e, "lease sweep failed");
         }
+        if let Err(e) = crate::client_store::expire_jobs(&db, now).await {
+            tracing::warn!(error = %e, "client job expiry failed");
+        }
         if n.is_multiple_of(60) {
             match store::purge_nonces(&db, now).await {
                 Ok(purged) if purged > 0 => tracing::debug!(purged, "stale nonces forgotten"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "nonce purge failed"),
+            }
+            if let Err(e) = crate::blobs::collect(&state, now).await {
+                tracing::warn!(error = %e, "blob collection failed");
             }
         }
         n += 1;

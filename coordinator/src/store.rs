@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use alloy::primitives::Address;
 use idlewatt_protocol::TokenAmount;
-use idlewatt_protocol::wire::{JobRecord, JobSpec, JobState, NodeLimits, NodeRegistration};
+use idlewatt_protocol::wire::{JobRecord, JobSpec, JobState, NodeRegistration};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
@@ -176,104 +176,38 @@ pub(crate) async fn expire_overdue(db: &Db, now_ms: i64) -> Result<u64, sqlx::Er
     Ok(overdue.len() as u64)
 }
 
-/// A new job to create when no open one fits.
-#[derive(Debug, Clone)]
-pub(crate) struct NewJob {
-    pub(crate) id: String,
-    pub(crate) spec: JobSpec,
-    pub(crate) reward: TokenAmount,
-}
+/// The columns [`spec_from_row`] reads, from `jobs j LEFT JOIN client_jobs cj`.
+pub(crate) const SPEC_COLUMNS: &str = "j.m, j.n, j.k, j.seed, j.reward_gwei, j.reward_wei, j.origin, j.row_start, cj.a_sha256, cj.b_sha256, cj.m AS cm, cj.precision";
 
-/// A lease as issued.
-#[derive(Debug, Clone)]
-pub(crate) struct IssuedLease {
-    pub(crate) job_id: String,
-    pub(crate) spec: JobSpec,
-    pub(crate) reward: TokenAmount,
-}
+/// The join [`SPEC_COLUMNS`] need, after `jobs j`.
+pub(crate) const SPEC_JOIN: &str = "LEFT JOIN client_jobs cj ON cj.id = j.client_job_id";
 
-fn spec_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<JobSpec, sqlx::Error> {
+/// A part's spec: calibration work from its seed, or a block of a client job.
+pub(crate) fn spec_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<JobSpec, sqlx::Error> {
     let dim = |c: &str| -> Result<u32, sqlx::Error> {
         u32::try_from(r.try_get::<i64, _>(c)?).map_err(|e| sqlx::Error::Decode(Box::new(e)))
     };
+    if r.try_get::<String, _>("origin")? == "client" {
+        let sha = |c: &str| -> Result<String, sqlx::Error> {
+            r.try_get::<Option<String>, _>(c)?.ok_or_else(|| sqlx::Error::Protocol(format!("client part without {c}")))
+        };
+        return Ok(JobSpec::ClientMatmul {
+            a_sha256: sha("a_sha256")?,
+            b_sha256: sha("b_sha256")?,
+            m: dim("cm")?,
+            n: dim("n")?,
+            k: dim("k")?,
+            row_start: dim("row_start")?,
+            rows: dim("m")?,
+            precision: r.try_get::<Option<String>, _>("precision")?.and_then(|p| p.parse().ok()).unwrap_or_default(),
+        });
+    }
     let seed = u64::try_from(r.try_get::<i64, _>("seed")?).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-    Ok(JobSpec::Matmul { m: dim("m")?, n: dim("n")?, k: dim("k")?, seed })
+    Ok(JobSpec::Matmul { m: dim("m")?, n: dim("n")?, k: dim("k")?, seed, precision: idlewatt_protocol::Precision::F32 })
 }
 
-fn reward_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<TokenAmount, sqlx::Error> {
+pub(crate) fn reward_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<TokenAmount, sqlx::Error> {
     Ok(money::to_amount(money::join(r.try_get("reward_gwei")?, r.try_get("reward_wei")?)))
-}
-
-/// Issues a lease to `who`: the oldest open job that fits its limits and that it did
-/// not let expire before, else `new_job`.
-pub(crate) async fn issue_lease(
-    db: &Db,
-    who: Address,
-    lease_id: &str,
-    limits: NodeLimits,
-    now_ms: i64,
-    deadline_ms: i64,
-    new_job: NewJob,
-) -> Result<IssuedLease, sqlx::Error> {
-    let node = addr(who);
-    let max_elems = i64::try_from(limits.max_buffer_bytes / 4).unwrap_or(i64::MAX);
-    let mut tx = db.begin().await?;
-    let reusable = sqlx::query(
-        "SELECT id, m, n, k, seed, reward_gwei, reward_wei FROM jobs
-         WHERE status = 'open' AND m <= $1 AND n <= $1 AND k <= $1
-           AND m * k <= $2 AND k * n <= $2 AND m * n <= $2
-           AND NOT EXISTS (SELECT 1 FROM leases WHERE leases.job_id = jobs.id AND leases.node = $3)
-         ORDER BY created_at_ms LIMIT 1",
-    )
-    .bind(i64::from(limits.max_dim))
-    .bind(max_elems)
-    .bind(&node)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let issued = match reusable {
-        Some(r) => {
-            let issued =
-                IssuedLease { job_id: r.try_get("id")?, spec: spec_from_row(&r)?, reward: reward_from_row(&r)? };
-            sqlx::query("UPDATE jobs SET status = 'leased' WHERE id = $1")
-                .bind(&issued.job_id)
-                .execute(&mut *tx)
-                .await?;
-            issued
-        }
-        None => {
-            let JobSpec::Matmul { m, n, k, seed } = new_job.spec;
-            let (gwei, wei) = money::split(i128::try_from(new_job.reward.0).unwrap_or(i128::MAX))
-                .ok_or_else(|| sqlx::Error::Protocol("reward out of range".into()))?;
-            sqlx::query(
-                "INSERT INTO jobs (id, kind, m, n, k, seed, reward_gwei, reward_wei, status, created_at_ms)
-                 VALUES ($1, 'matmul', $2, $3, $4, $5, $6, $7, 'leased', $8)",
-            )
-            .bind(&new_job.id)
-            .bind(i64::from(m))
-            .bind(i64::from(n))
-            .bind(i64::from(k))
-            .bind(i64::try_from(seed).map_err(|e| sqlx::Error::Encode(Box::new(e)))?)
-            .bind(gwei)
-            .bind(wei)
-            .bind(now_ms)
-            .execute(&mut *tx)
-            .await?;
-            IssuedLease { job_id: new_job.id, spec: new_job.spec, reward: new_job.reward }
-        }
-    };
-    sqlx::query("UPDATE jobs SET status = 'leased' WHERE id = $1").bind(&issued.job_id).execute(&mut *tx).await?;
-    sqlx::query(
-        "INSERT INTO leases (id, job_id, node, issued_at_ms, deadline_ms, status) VALUES ($1, $2, $3, $4, $5, 'open')",
-    )
-    .bind(lease_id)
-    .bind(&issued.job_id)
-    .bind(&node)
-    .bind(now_ms)
-    .bind(deadline_ms)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(issued)
 }
 
 /// A lease's state, as a result submission needs it.
@@ -288,15 +222,20 @@ pub(crate) struct LeaseInfo {
     pub(crate) reason: Option<String>,
     pub(crate) spec: JobSpec,
     pub(crate) reward: TokenAmount,
+    /// What the part's verification releases from escrow (reward + fee; zero for
+    /// calibration parts issued before escrow existed).
+    pub(crate) price: TokenAmount,
+    /// The client job of a client part.
+    pub(crate) client_job_id: Option<String>,
 }
 
 /// Looks a lease up with its job.
 pub(crate) async fn lease(db: &Db, lease_id: &str) -> Result<Option<LeaseInfo>, sqlx::Error> {
-    let row = sqlx::query(
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT l.id, l.job_id, l.node, l.deadline_ms, l.status, l.result_sha256, l.reason,
-                j.m, j.n, j.k, j.seed, j.reward_gwei, j.reward_wei
-         FROM leases l JOIN jobs j ON j.id = l.job_id WHERE l.id = $1",
-    )
+                j.price_gwei, j.price_wei, j.client_job_id, {SPEC_COLUMNS}
+         FROM leases l JOIN jobs j ON j.id = l.job_id {SPEC_JOIN} WHERE l.id = $1"
+    )))
     .bind(lease_id)
     .fetch_optional(db)
     .await?;
@@ -311,6 +250,8 @@ pub(crate) async fn lease(db: &Db, lease_id: &str) -> Result<Option<LeaseInfo>, 
             reason: r.try_get("reason")?,
             spec: spec_from_row(&r)?,
             reward: reward_from_row(&r)?,
+            price: money::to_amount(money::join(r.try_get("price_gwei")?, r.try_get("price_wei")?)),
+            client_job_id: r.try_get("client_job_id")?,
         })
     })
     .transpose()
@@ -333,74 +274,6 @@ pub(crate) async fn expire_lease(db: &Db, lease: &LeaseInfo, now_ms: i64) -> Res
     tx.commit().await
 }
 
-/// Records a verified result and credits its reward, in one transaction. `false` if
-/// the lease was no longer open (another submission won the race).
-pub(crate) async fn record_verified(
-    db: &Db,
-    lease: &LeaseInfo,
-    digest: &str,
-    now_ms: i64,
-) -> Result<bool, sqlx::Error> {
-    let (gwei, wei) = money::split(i128::try_from(lease.reward.0).unwrap_or(i128::MAX))
-        .ok_or_else(|| sqlx::Error::Protocol("reward out of range".into()))?;
-    let mut tx = db.begin().await?;
-    let r = sqlx::query(
-        "UPDATE leases SET status = 'verified', result_sha256 = $1, finished_at_ms = $2 WHERE id = $3 AND status = 'open'",
-    )
-    .bind(digest)
-    .bind(now_ms)
-    .bind(&lease.id)
-    .execute(&mut *tx)
-    .await?;
-    if r.rows_affected() != 1 {
-        return Ok(false);
-    }
-    sqlx::query("UPDATE jobs SET status = 'done' WHERE id = $1").bind(&lease.job_id).execute(&mut *tx).await?;
-    // The id makes a second credit for the same lease impossible, whatever the code above.
-    sqlx::query(
-        "INSERT INTO ledger (id, account, kind, amount_gwei, amount_wei, lease_id, created_at_ms) VALUES ($1, $2, 'credit', $3, $4, $5, $6)",
-    )
-    .bind(format!("credit:{}", lease.id))
-    .bind(&lease.node)
-    .bind(gwei)
-    .bind(wei)
-    .bind(&lease.id)
-    .bind(now_ms)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(true)
-}
-
-/// Records a rejected result; the job goes back to the pool for another node.
-pub(crate) async fn record_rejected(
-    db: &Db,
-    lease: &LeaseInfo,
-    digest: &str,
-    reason: &str,
-    now_ms: i64,
-) -> Result<bool, sqlx::Error> {
-    let mut tx = db.begin().await?;
-    let r = sqlx::query(
-        "UPDATE leases SET status = 'rejected', result_sha256 = $1, reason = $2, finished_at_ms = $3 WHERE id = $4 AND status = 'open'",
-    )
-    .bind(digest)
-    .bind(reason)
-    .bind(now_ms)
-    .bind(&lease.id)
-    .execute(&mut *tx)
-    .await?;
-    if r.rows_affected() != 1 {
-        return Ok(false);
-    }
-    sqlx::query("UPDATE jobs SET status = 'open' WHERE id = $1 AND status = 'leased'")
-        .bind(&lease.job_id)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(true)
-}
-
 /// Balances of an account.
 #[derive(Debug, Clone)]
 pub(crate) struct Balances {
@@ -421,7 +294,7 @@ pub(crate) async fn balances(db: &Db, who: Address) -> Result<Balances, sqlx::Er
     };
     let verified = sum(
         "SELECT CAST(COALESCE(SUM(amount_gwei), 0) AS BIGINT) AS g, CAST(COALESCE(SUM(amount_wei), 0) AS BIGINT) AS w
-         FROM ledger WHERE account = $1 AND kind = 'credit'",
+         FROM ledger WHERE account = $1 AND kind IN ('credit', 'earning')",
     )
     .await?;
     let balance = sum(
@@ -443,10 +316,10 @@ pub(crate) async fn balances(db: &Db, who: Address) -> Result<Balances, sqlx::Er
 
 /// An account's latest jobs, newest first.
 pub(crate) async fn recent_jobs(db: &Db, who: Address, limit: i64) -> Result<Vec<JobRecord>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT l.id, l.job_id, l.status, l.issued_at_ms, l.finished_at_ms, j.m, j.n, j.k, j.seed, j.reward_gwei, j.reward_wei
-         FROM leases l JOIN jobs j ON j.id = l.job_id WHERE l.node = $1 ORDER BY l.issued_at_ms DESC, l.id LIMIT $2",
-    )
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT l.id, l.job_id, l.status, l.issued_at_ms, l.finished_at_ms, {SPEC_COLUMNS}
+         FROM leases l JOIN jobs j ON j.id = l.job_id {SPEC_JOIN} WHERE l.node = $1 ORDER BY l.issued_at_ms DESC, l.id LIMIT $2"
+    )))
     .bind(addr(who))
     .bind(limit)
     .fetch_all(db)
@@ -456,7 +329,8 @@ pub(crate) async fn recent_jobs(db: &Db, who: Address, limit: i64) -> Result<Vec
             let state = match r.try_get::<String, _>("status")?.as_str() {
                 "verified" => JobState::Verified,
                 "rejected" => JobState::Rejected,
-                "expired" => JobState::Expired,
+                // A cancelled lease (its client job ended) was not paid, like an expired one.
+                "expired" | "cancelled" => JobState::Expired,
                 _ => JobState::Leased,
             };
             Ok(JobRecord {

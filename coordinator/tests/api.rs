@@ -276,7 +276,9 @@ async fn leases_are_sized_to_the_node_benchmark_and_limits() {
             k: 784,
             seed: match lease.job {
                 idlewatt_protocol::wire::JobSpec::Matmul { seed, .. } => seed,
-            }
+                _ => panic!("not calibration work"),
+            },
+            precision: idlewatt_protocol::Precision::F32,
         }
     );
     let small = idlewatt_protocol::wire::LeaseRequest {

@@ -4,6 +4,10 @@
 //!
 //! # Layout
 //! - [`wire`]: the JSON bodies of the `/v1` API (DESIGN §3) and the error body.
+//! - [`client`]: the client half of the API (keys, faucet, blobs, jobs, prices) and
+//!   the pricing arithmetic both sides share.
+//! - [`openai`]: the OpenAI-compatible `/v1/embeddings` and `/v1/models` bodies.
+//! - [`npy`]: NumPy `.npy` matrices (`<f4`, `<f2`), how client inputs and results travel.
 //! - [`amount`]: [`TokenAmount`], token base units (18 decimals) as exact integers.
 //! - [`auth`]: signing a request (EIP-191 over a canonical string) and verifying it.
 //! - [`precision`]: [`Precision`], f32 or f16, carried by every job.
@@ -15,8 +19,11 @@
 //! # A node's lease flow
 //! 1. `POST /v1/nodes` with a signed [`wire::NodeRegistration`].
 //! 2. `POST /v1/leases` with a signed [`wire::LeaseRequest`]; the answer is a
-//!    [`wire::Lease`] whose [`wire::JobSpec`] names m, n, k and a seed.
-//! 3. [`inputs::matmul_inputs`] derives A and B from the seed; the node computes C.
+//!    [`wire::Lease`] whose [`wire::JobSpec`] is a client's block (A and B are `.npy`
+//!    blobs to download) or calibration work (m, n, k and a seed); 503
+//!    [`wire::ErrorKind::NoPaidWork`] when there is neither.
+//! 3. The node gets A and B ([`inputs::matmul_inputs`] derives calibration inputs
+//!    from the seed) and computes C.
 //! 4. `POST /v1/leases/{lease_id}/result` with a signed [`wire::ResultSubmission`]
 //!    (built by [`wire::ResultSubmission::new`]); the coordinator runs
 //!    [`verify::verify_matmul`] and credits the reward.
@@ -25,7 +32,10 @@
 
 pub mod amount;
 pub mod auth;
+pub mod client;
 pub mod inputs;
+pub mod npy;
+pub mod openai;
 pub mod precision;
 pub mod verify;
 pub mod wire;

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::amount::TokenAmount;
+use crate::precision::Precision;
 
 /// Path prefix of this protocol version.
 pub const API_PREFIX: &str = "/v1";
@@ -75,11 +76,13 @@ pub struct LeaseRequest {
     pub limits: NodeLimits,
 }
 
-/// A job's kind and parameters (`"kind": "matmul"`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// A job's kind and parameters (`"kind": "matmul"` or `"kind": "client_matmul"`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum JobSpec {
-    /// C (m×n) = A (m×k) · B (k×n), f32, inputs from [`crate::inputs::matmul_inputs`].
+    /// Calibration work: C (m×n) = A (m×k) · B (k×n) with inputs from
+    /// [`crate::inputs::matmul_inputs`]. Paid only from an operator's bootstrap budget
+    /// (benchmarks, probation of new nodes), and labelled calibration everywhere.
     Matmul {
         /// Rows of A and C.
         m: u32,
@@ -89,21 +92,77 @@ pub enum JobSpec {
         k: u32,
         /// Seed of A (B's is derived from it).
         seed: u64,
+        /// Storage precision of A and B (older coordinators omit it: f32).
+        #[serde(default)]
+        precision: Precision,
+    },
+    /// Rows `row_start..row_start + rows` of a client's C (m×n) = A (m×k) · B (k×n).
+    /// A and B are `.npy` blobs the node downloads (`GET /v1/blobs/{sha256}`, cached by
+    /// digest); the node computes and submits only its block of C (rows×n, f32).
+    ClientMatmul {
+        /// SHA-256 of A's `.npy` (m×k).
+        a_sha256: String,
+        /// SHA-256 of B's `.npy` (k×n).
+        b_sha256: String,
+        /// Rows of the whole A and C.
+        m: u32,
+        /// Columns of B and C.
+        n: u32,
+        /// Columns of A, rows of B.
+        k: u32,
+        /// First row of C of this block.
+        row_start: u32,
+        /// Rows of C in this block.
+        rows: u32,
+        /// Storage precision of A and B (`<f4` or `<f2` blobs).
+        #[serde(default)]
+        precision: Precision,
     },
 }
 
+/// Who pays for a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkOrigin {
+    /// A client, from its escrow.
+    Client,
+    /// The operator's calibration (bootstrap) budget.
+    Calibration,
+}
+
 impl JobSpec {
-    /// Floating-point operations of the job (2·m·n·k for a matmul).
+    /// Floating-point operations of the job (2·rows·n·k for a matmul).
     pub fn flops(&self) -> u128 {
+        let (m, n, k) = self.dims();
+        2 * u128::from(m) * u128::from(n) * u128::from(k)
+    }
+
+    /// Values in the result (rows·n for a matmul).
+    pub fn result_len(&self) -> usize {
+        let (m, n, _) = self.dims();
+        m as usize * n as usize
+    }
+
+    /// (rows of the result, n, k): what the node multiplies.
+    pub fn dims(&self) -> (u32, u32, u32) {
         match *self {
-            Self::Matmul { m, n, k, .. } => 2 * u128::from(m) * u128::from(n) * u128::from(k),
+            Self::Matmul { m, n, k, .. } => (m, n, k),
+            Self::ClientMatmul { n, k, rows, .. } => (rows, n, k),
         }
     }
 
-    /// Values in the result (m·n for a matmul).
-    pub fn result_len(&self) -> usize {
+    /// The inputs' precision.
+    pub fn precision(&self) -> Precision {
         match *self {
-            Self::Matmul { m, n, .. } => m as usize * n as usize,
+            Self::Matmul { precision, .. } | Self::ClientMatmul { precision, .. } => precision,
+        }
+    }
+
+    /// Who pays for it.
+    pub fn origin(&self) -> WorkOrigin {
+        match self {
+            Self::Matmul { .. } => WorkOrigin::Calibration,
+            Self::ClientMatmul { .. } => WorkOrigin::Client,
         }
     }
 }
@@ -315,6 +374,37 @@ pub struct NetworkStatus {
     /// Smallest withdrawal, base units.
     #[serde(default)]
     pub min_withdrawal: TokenAmount,
+    /// Client jobs waiting for or being computed by nodes ("paid work waiting").
+    #[serde(default)]
+    pub paid_jobs_waiting: u64,
+    /// Calibration work is paid from an operator budget now.
+    #[serde(default)]
+    pub calibration_budget: bool,
+    /// The ledger's consistency check (older coordinators omit it).
+    #[serde(default)]
+    pub books: Option<Books>,
+}
+
+/// The books: deposits − withdrawals = client balances + escrow + node balances +
+/// fees, summed over the whole append-only ledger. `balanced` is that equation and
+/// "no account is negative".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Books {
+    /// Tokens that entered: client deposits, faucet grants, the operator's bootstrap
+    /// budget, and rewards minted before escrow existed.
+    pub deposits: TokenAmount,
+    /// Tokens that left: withdrawals (failed ones refunded).
+    pub withdrawals: TokenAmount,
+    /// Clients' available balances (the operator's calibration budget included).
+    pub client_balances: TokenAmount,
+    /// Held for unfinished jobs.
+    pub escrow: TokenAmount,
+    /// Nodes' withdrawable balances.
+    pub node_balances: TokenAmount,
+    /// The operator's fee account.
+    pub fees: TokenAmount,
+    /// The equation holds and no account is negative.
+    pub balanced: bool,
 }
 
 /// What went wrong, for a program to act on.
@@ -347,6 +437,12 @@ pub enum ErrorKind {
     TreasuryLow,
     /// The coordinator's fault (500).
     Internal,
+    /// The job's price is above the client's balance, maximum or key limit (402); the
+    /// body is a [`crate::client::PaymentRequiredBody`] with the amounts.
+    PaymentRequired,
+    /// No client work and no calibration budget: nothing to lease now (503); ask again
+    /// later.
+    NoPaidWork,
 }
 
 /// The `error` member of an [`ErrorBody`].
@@ -402,12 +498,31 @@ mod tests {
 
     #[test]
     fn wire_shapes_are_as_documented() {
-        let job = JobSpec::Matmul { m: 2, n: 3, k: 4, seed: 9 };
+        let job = JobSpec::Matmul { m: 2, n: 3, k: 4, seed: 9, precision: Precision::F32 };
         assert_eq!(
-            serde_json::to_value(job).unwrap(),
-            serde_json::json!({"kind": "matmul", "m": 2, "n": 3, "k": 4, "seed": 9})
+            serde_json::to_value(&job).unwrap(),
+            serde_json::json!({"kind": "matmul", "m": 2, "n": 3, "k": 4, "seed": 9, "precision": "f32"})
         );
+        // An older coordinator's calibration lease (no precision) still parses.
+        let old: JobSpec =
+            serde_json::from_value(serde_json::json!({"kind": "matmul", "m": 2, "n": 3, "k": 4, "seed": 9})).unwrap();
+        assert_eq!(old, job);
         assert_eq!(job.flops(), 48);
+        assert_eq!(job.origin(), WorkOrigin::Calibration);
+        let block = JobSpec::ClientMatmul {
+            a_sha256: "aa".into(),
+            b_sha256: "bb".into(),
+            m: 100,
+            n: 3,
+            k: 4,
+            row_start: 10,
+            rows: 5,
+            precision: Precision::F16,
+        };
+        assert_eq!(block.flops(), 2 * 5 * 3 * 4);
+        assert_eq!(block.result_len(), 15);
+        assert_eq!(serde_json::to_value(&block).unwrap()["kind"], "client_matmul");
+        assert_eq!(block.origin(), WorkOrigin::Client);
         let e = ErrorBody::new(ErrorKind::NodeRefused, "3 bad results");
         assert_eq!(
             serde_json::to_value(&e).unwrap(),

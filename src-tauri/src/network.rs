@@ -40,6 +40,12 @@ pub fn launcher() -> Launcher {
             let chain = idlewatt_coordinator::ChainConfig::from_env()?;
             let config = idlewatt_coordinator::Config {
                 database: database.to_string_lossy().into_owned(),
+                // Calibration work paid from a small devnet budget until clients come.
+                bootstrap_budget: if chain.is_none() {
+                    idlewatt_coordinator::DEVNET_BOOTSTRAP_BUDGET
+                } else {
+                    idlewatt_coordinator::Config::default().bootstrap_budget
+                },
                 chain,
                 ..idlewatt_coordinator::Config::default()
             };

@@ -126,7 +126,7 @@ mod tests {
         JobRecord {
             lease_id: id.into(),
             job_id: format!("j{id}"),
-            job: JobSpec::Matmul { m: 8, n: 8, k: 8, seed: 1 },
+            job: JobSpec::Matmul { m: 8, n: 8, k: 8, seed: 1, precision: idlewatt_protocol::Precision::F32 },
             state,
             reward: TokenAmount(reward),
             issued_at_ms: 0,

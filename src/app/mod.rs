@@ -521,12 +521,22 @@ impl AppCore {
         self.publish(AppEvent::BenchProgress(1.0));
         let best = report.results.last().ok_or_else(|| AppError::internal("running the benchmark", "no results"))?;
         let worst_err = report.results.iter().map(|r| r.max_relative_error).fold(0.0, f64::max);
-        let reward = self.network_status().await.ok().map(|s| s.reward_per_tflop);
+        // What a node is paid for client work: the price list's rate minus the operator's
+        // fee (`GET /v1/prices`); an older coordinator without a price list: its rate.
+        let reward = match self.prices().await {
+            Ok(p) => Some(p.node_share(p.matmul_per_tflop)),
+            Err(_) => self.network_status().await.ok().map(|s| s.reward_per_tflop),
+        };
         let est = reward.and_then(|per_tflop| {
             let flops_per_hour = best.gpu_gflops * 1e9 * 3600.0;
             TokenAmount::for_flops(flops_per_hour as u128, per_tflop).map(TokenAmount::to_token_string)
         });
         Ok(BenchSummary { gflops: best.gpu_gflops, size: best.size, max_rel_err: worst_err, est_tokens_per_hour: est })
+    }
+
+    async fn prices(&self) -> Result<idlewatt_protocol::client::PriceList, AppError> {
+        let url = self.network_url().await?;
+        Ok(CoordinatorClient::read_only(&url)?.prices().await?)
     }
 
     async fn network_status(&self) -> Result<idlewatt_protocol::wire::NetworkStatus, AppError> {

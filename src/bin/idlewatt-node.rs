@@ -255,9 +255,13 @@ fn balance(json: bool, address: Option<idlewatt_protocol::Address>, coordinator:
         println!("recent jobs:");
     }
     for job in &account.recent_jobs {
-        let idlewatt_protocol::wire::JobSpec::Matmul { m, n, k, .. } = job.job;
+        let (m, n, k) = job.job.dims();
+        let origin = match job.job.origin() {
+            idlewatt_protocol::wire::WorkOrigin::Client => "client",
+            idlewatt_protocol::wire::WorkOrigin::Calibration => "calibration",
+        };
         println!(
-            "  {}  matmul {m}x{n}x{k}  {:<8}  {} tokens",
+            "  {}  matmul {m}x{n}x{k} ({origin})  {:<8}  {} tokens",
             job.lease_id,
             format!("{:?}", job.state).to_lowercase(),
             job.reward.to_token_string()
@@ -287,6 +291,12 @@ pub(crate) mod embedded {
         let chain = idlewatt_coordinator::ChainConfig::from_env().map_err(anyhow::Error::msg)?;
         let config = idlewatt_coordinator::Config {
             database: database.to_string_lossy().into_owned(),
+            // Calibration work paid from a small devnet budget until clients come.
+            bootstrap_budget: if chain.is_none() {
+                idlewatt_coordinator::DEVNET_BOOTSTRAP_BUDGET
+            } else {
+                idlewatt_coordinator::Config::default().bootstrap_budget
+            },
             chain,
             ..idlewatt_coordinator::Config::default()
         };

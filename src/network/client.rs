@@ -31,6 +31,9 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// A whole request (including a large result upload) gives up after this.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Longest wait for one input blob (up to the coordinator's blob cap, 64 MiB by default).
+pub const BLOB_TIMEOUT: Duration = Duration::from_secs(300);
+
 /// Why a call to the coordinator failed.
 #[derive(Debug, Error)]
 pub enum ClientError {
@@ -280,6 +283,58 @@ impl CoordinatorClient {
         self.call::<(), _>(Method::GET, "/v1/network", None).await
     }
 
+    /// `GET /v1/prices`: the operator's price list.
+    pub async fn prices(&self) -> Result<idlewatt_protocol::client::PriceList, ClientError> {
+        self.call::<(), _>(Method::GET, "/v1/prices", None).await
+    }
+
+    /// `GET /v1/blobs/{sha256}` (signed: the coordinator serves a blob to a node that
+    /// holds a lease on it): the raw bytes, checked against their SHA-256.
+    pub async fn blob(&self, sha256: &str) -> Result<Vec<u8>, ClientError> {
+        let sha = path_segment(sha256)?;
+        let mut retry = 0;
+        loop {
+            match self.blob_once(sha).await {
+                Err(e) if e.is_retryable_now() && retry + 1 < self.retry.attempts => {
+                    tokio::time::sleep(self.retry.delay(retry)).await;
+                    retry += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn blob_once(&self, sha256: &str) -> Result<Vec<u8>, ClientError> {
+        let full_path = format!("{}/v1/blobs/{sha256}", self.base.path().trim_end_matches('/'));
+        let mut url = self.base.clone();
+        url.set_path(&full_path);
+        let signer = self.signer.as_ref().ok_or(ClientError::NoSigner)?;
+        let auth = sign_request(signer.address(), |m| signer.sign_message(m), "GET", &full_path, b"")?;
+        let mut req = self.http.get(url.clone()).timeout(BLOB_TIMEOUT);
+        for (k, v) in auth.to_pairs() {
+            req = req.header(k, v);
+        }
+        let unreachable =
+            |e: reqwest::Error| ClientError::Unreachable { url: url.to_string(), reason: error_chain(&e) };
+        let resp = req.send().await.map_err(unreachable)?;
+        let status = resp.status();
+        let bytes = resp.bytes().await.map_err(unreachable)?;
+        if !status.is_success() {
+            return Err(match serde_json::from_slice::<ErrorBody>(&bytes) {
+                Ok(b) => ClientError::Api { status: status.as_u16(), kind: b.error.kind, message: b.error.message },
+                Err(_) => ClientError::Protocol { status: status.as_u16(), detail: snippet(&bytes, status) },
+            });
+        }
+        let digest = idlewatt_protocol::auth::body_sha256(&bytes);
+        if digest != sha256 {
+            return Err(ClientError::Protocol {
+                status: status.as_u16(),
+                detail: format!("blob {sha256} arrived with SHA-256 {digest}"),
+            });
+        }
+        Ok(bytes.to_vec())
+    }
+
     /// One API call with retries. POSTs are signed; GETs are public.
     async fn call<B: Serialize, T: DeserializeOwned>(
         &self,
@@ -354,6 +409,8 @@ impl ClientError {
     fn is_retryable_now(&self) -> bool {
         match self {
             Self::Unreachable { .. } => true,
+            // "No paid work right now" is an answer, not a failure.
+            Self::Api { kind: ErrorKind::NoPaidWork, .. } => false,
             Self::Api { status, .. } | Self::Protocol { status, .. } => *status >= 500,
             _ => false,
         }

@@ -9,8 +9,12 @@
 //! caller's runtime (and must not be called from inside one).
 //!
 //! A job's [`Job::id`] is the lease id: that is what a result is submitted against.
+//! A client block's input blobs are downloaded once into `<data>/blobs/<sha256>`
+//! (checked against their digest, written atomically) and reused by later blocks of
+//! the same job; the cache keeps the [`BLOB_CACHE_FILES`] most recently used.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use idlewatt_protocol::wire::{AccountBalance, ErrorKind, HardwareSummary, JobSpec, Lease, NodeLimits};
@@ -20,8 +24,11 @@ use super::client::{ClientError, CoordinatorClient, RetryPolicy};
 use super::outbox::{Outbox, OutboxError, PendingResult};
 use super::signer::RequestSigner;
 use crate::compute::MatmulDims;
-use crate::node::{Job, JobSource, JobSourceError};
+use crate::node::{ClientBlock, Job, JobSource, JobSourceError};
 use crate::paths::DataDirs;
+
+/// Input blobs kept in the node's cache.
+pub const BLOB_CACHE_FILES: usize = 8;
 
 /// Why a [`NetworkJobs`] could not be set up.
 #[derive(Debug, Error)]
@@ -67,6 +74,8 @@ pub struct NetworkJobs {
     registered: bool,
     /// Leases issued to this instance, by lease id (for the job id in the queue).
     leases: HashMap<String, Lease>,
+    /// The blob cache folder.
+    blobs: PathBuf,
 }
 
 impl std::fmt::Debug for NetworkJobs {
@@ -94,7 +103,16 @@ impl NetworkJobs {
         let outbox = Outbox::open(data.join("outbox"))?;
         let runtime =
             tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(NetworkJobsError::Runtime)?;
-        Ok(Self { runtime, client, outbox, hardware, limits, registered: false, leases: HashMap::new() })
+        Ok(Self {
+            runtime,
+            client,
+            outbox,
+            hardware,
+            limits,
+            registered: false,
+            leases: HashMap::new(),
+            blobs: data.join("blobs"),
+        })
     }
 
     /// Uses `retry` for every call.
@@ -122,8 +140,9 @@ impl NetworkJobs {
     /// Queues `c` as the result of `job` without sending it (the next
     /// [`Self::flush_outbox`] or lease sends it).
     pub fn enqueue(&self, job: &Job, c: &[f32]) -> Result<PendingResult, OutboxError> {
-        let job_id = self.leases.get(&job.id).map(|l| l.job_id.as_str());
-        self.outbox.put(&job.id, job_id, spec_of(job), c)
+        let lease = self.leases.get(&job.id);
+        let spec = lease.map_or_else(|| spec_of(job), |l| l.job.clone());
+        self.outbox.put(&job.id, lease.map(|l| l.job_id.as_str()), spec, c)
     }
 
     /// Sends every queued result, oldest first. Stops at the first one the coordinator
@@ -212,12 +231,73 @@ fn is_final(kind: ErrorKind) -> bool {
 }
 
 fn spec_of(job: &Job) -> JobSpec {
-    JobSpec::Matmul { m: job.dims.m, n: job.dims.n, k: job.dims.k, seed: job.seed }
+    JobSpec::Matmul {
+        m: job.dims.m,
+        n: job.dims.n,
+        k: job.dims.k,
+        seed: job.seed,
+        precision: idlewatt_protocol::Precision::F32,
+    }
 }
 
-fn job_of(lease: &Lease) -> Job {
-    match lease.job {
-        JobSpec::Matmul { m, n, k, seed } => Job { id: lease.lease_id.clone(), dims: MatmulDims { m, n, k }, seed },
+/// The path of cached blob `sha256`, downloading it first if needed.
+fn cached_blob(
+    runtime: &tokio::runtime::Runtime,
+    client: &CoordinatorClient,
+    dir: &Path,
+    sha256: &str,
+) -> Result<PathBuf, String> {
+    let path = dir.join(sha256);
+    if path.exists() {
+        // Touch it: the cache drops the least recently used.
+        let _ = std::fs::File::options()
+            .append(true)
+            .open(&path)
+            .and_then(|f| f.set_modified(std::time::SystemTime::now()));
+        return Ok(path);
+    }
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let bytes = runtime.block_on(client.blob(sha256)).map_err(|e| format!("cannot download input {sha256}: {e}"))?;
+    let tmp = dir.join(format!("{sha256}.part"));
+    std::fs::write(&tmp, &bytes)
+        .and_then(|()| std::fs::rename(&tmp, &path))
+        .map_err(|e| format!("cannot store input {sha256}: {e}"))?;
+    prune_blobs(dir);
+    Ok(path)
+}
+
+/// Keeps the [`BLOB_CACHE_FILES`] most recently used blobs.
+fn prune_blobs(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let mut files: Vec<(std::time::SystemTime, PathBuf)> =
+        entries.filter_map(Result::ok).filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path()))).collect();
+    files.sort_by(|a, b| b.0.cmp(&a.0));
+    for (_, path) in files.into_iter().skip(BLOB_CACHE_FILES) {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+impl NetworkJobs {
+    /// The node's job for `lease`, downloading a client block's inputs.
+    fn job_of(&self, lease: &Lease) -> Result<Job, String> {
+        match &lease.job {
+            JobSpec::Matmul { m, n, k, seed, .. } => Ok(Job {
+                id: lease.lease_id.clone(),
+                dims: MatmulDims { m: *m, n: *n, k: *k },
+                seed: *seed,
+                client: None,
+            }),
+            JobSpec::ClientMatmul { a_sha256, b_sha256, n, k, row_start, rows, .. } => {
+                let a = cached_blob(&self.runtime, &self.client, &self.blobs, a_sha256)?;
+                let b = cached_blob(&self.runtime, &self.client, &self.blobs, b_sha256)?;
+                Ok(Job {
+                    id: lease.lease_id.clone(),
+                    dims: MatmulDims { m: *rows, n: *n, k: *k },
+                    seed: 0,
+                    client: Some(ClientBlock { a, b, row_start: *row_start }),
+                })
+            }
+        }
     }
 }
 
@@ -233,11 +313,13 @@ impl JobSource for NetworkJobs {
         match self.lease() {
             Ok(lease) => {
                 tracing::info!(lease_id = lease.lease_id, job = ?lease.job, reward = %lease.reward, "leased");
-                let job = job_of(&lease);
+                let job = self.job_of(&lease).map_err(JobSourceError::Unreachable)?;
                 self.leases.insert(lease.lease_id.clone(), lease);
                 Ok(job)
             }
-            Err(ClientError::Api { kind: ErrorKind::RateLimited, .. }) => Err(JobSourceError::NoWork),
+            Err(ClientError::Api { kind: ErrorKind::RateLimited | ErrorKind::NoPaidWork, .. }) => {
+                Err(JobSourceError::NoWork)
+            }
             // The node is refused work (bad results, a bad request): the message says why.
             Err(
                 e @ ClientError::Api {

@@ -214,7 +214,7 @@ impl Outbox {
 mod tests {
     use super::*;
 
-    const JOB: JobSpec = JobSpec::Matmul { m: 2, n: 3, k: 4, seed: 9 };
+    const JOB: JobSpec = JobSpec::Matmul { m: 2, n: 3, k: 4, seed: 9, precision: idlewatt_protocol::Precision::F32 };
 
     #[test]
     fn put_survives_reopening_and_remove_forgets() {

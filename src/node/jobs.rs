@@ -1,28 +1,89 @@
 //! Where work comes from and where results go. The node loop only sees [`JobSource`]; the
 //! network client implements it against a coordinator, [`LocalJobs`] implements it on
 //! this machine (benchmark-sized matmuls, spot-checked on the CPU) so the loop runs and
-//! is tested without a network.
+//! is tested without a network. A job's inputs are either derived from a seed
+//! (calibration work) or read from a client's `.npy` blobs the source downloaded
+//! ([`ClientBlock`]: the rows of A the block covers, and B).
 
+use std::path::{Path, PathBuf};
+
+use idlewatt_protocol::npy;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::compute::MatmulDims;
 
-/// One unit of work: a matmul whose inputs are derived from a seed.
+/// One unit of work: a matmul whose inputs are derived from a seed, or a block of
+/// rows of a client's C whose inputs are `.npy` files on disk.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Job {
     /// Identifier given by the source.
     pub id: String,
-    /// Shape.
+    /// Shape of what is computed here (for a client block: its rows × n × k).
     pub dims: MatmulDims,
-    /// Seed of the inputs (`idlewatt_protocol::inputs::matmul_inputs`).
+    /// Seed of the inputs (`idlewatt_protocol::inputs::matmul_inputs`) of calibration work.
     pub seed: u64,
+    /// A client's block: where its inputs are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<ClientBlock>,
+}
+
+/// The inputs of a client block: the whole A and B as `.npy` files (downloaded and
+/// checked against their SHA-256 by the source), and the first row of A it covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientBlock {
+    /// A (m×k) `.npy`.
+    pub a: PathBuf,
+    /// B (k×n) `.npy`.
+    pub b: PathBuf,
+    /// First row of A (and C) of the block.
+    pub row_start: u32,
+}
+
+/// Why a job's inputs could not be read.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum InputError {
+    /// An input file.
+    #[error("cannot read the job's input {path}: {reason}")]
+    File {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// The inputs do not have the job's shape.
+    #[error("the job's inputs do not match its shape: {0}")]
+    Shape(String),
+}
+
+fn read_npy(path: &Path) -> Result<(Vec<u8>, npy::Header), InputError> {
+    let fail = |reason: String| InputError::File { path: path.display().to_string(), reason };
+    let bytes = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+    let h = npy::read_header(&bytes, u64::MAX).map_err(|e| fail(e.to_string()))?;
+    Ok((bytes, h))
 }
 
 impl Job {
-    /// A and B, generated from the seed exactly as the coordinator generates them.
-    pub fn inputs(&self) -> (Vec<f32>, Vec<f32>) {
-        idlewatt_protocol::inputs::matmul_inputs(self.seed, self.dims.m, self.dims.n, self.dims.k)
+    /// A and B: generated from the seed exactly as the coordinator generates them, or
+    /// for a client block the rows of A it covers and the whole B, from their files.
+    pub fn inputs(&self) -> Result<(Vec<f32>, Vec<f32>), InputError> {
+        let MatmulDims { m, n, k } = self.dims;
+        let Some(block) = &self.client else {
+            return Ok(idlewatt_protocol::inputs::matmul_inputs(self.seed, m, n, k));
+        };
+        let (a_bytes, ah) = read_npy(&block.a)?;
+        let (b_bytes, bh) = read_npy(&block.b)?;
+        if ah.cols != k as usize || bh.rows != k as usize || bh.cols != n as usize {
+            return Err(InputError::Shape(format!(
+                "A is {}×{}, B is {}×{}, the block is {m}×{n}×{k}",
+                ah.rows, ah.cols, bh.rows, bh.cols
+            )));
+        }
+        let a = npy::read_rows(&a_bytes, &ah, block.row_start as usize, m as usize).ok_or_else(|| {
+            InputError::Shape(format!("rows {}..+{m} are outside A ({} rows)", block.row_start, ah.rows))
+        })?;
+        let b = npy::read_rows(&b_bytes, &bh, 0, bh.rows).ok_or_else(|| InputError::Shape("B".into()))?;
+        Ok((a, b))
     }
 }
 
@@ -32,8 +93,9 @@ pub enum JobSourceError {
     /// The source is unreachable (network down); try again later.
     #[error("cannot reach the network: {0}")]
     Unreachable(String),
-    /// No work is available right now.
-    #[error("no work available right now")]
+    /// The network has no paid work right now (no client job waiting, no calibration
+    /// budget): the node waits and asks again.
+    #[error("no paid work right now: no client job is waiting; the node asks again shortly")]
     NoWork,
     /// The result was refused.
     #[error("result rejected: {0}")]
@@ -67,11 +129,16 @@ impl LocalJobs {
 impl JobSource for LocalJobs {
     fn next_job(&mut self) -> Result<Job, JobSourceError> {
         self.next += 1;
-        Ok(Job { id: format!("local-{}", self.next), dims: MatmulDims::square(self.size), seed: self.next * 7919 })
+        Ok(Job {
+            id: format!("local-{}", self.next),
+            dims: MatmulDims::square(self.size),
+            seed: self.next * 7919,
+            client: None,
+        })
     }
 
     fn submit(&mut self, job: &Job, c: Vec<f32>) -> Result<(), JobSourceError> {
-        let (a, b) = job.inputs();
+        let (a, b) = job.inputs().map_err(|e| JobSourceError::Rejected(e.to_string()))?;
         let (m, n, k) = (job.dims.m as usize, job.dims.n as usize, job.dims.k as usize);
         if c.len() != m * n {
             return Err(JobSourceError::Rejected(format!("C has {} values, expected {}", c.len(), m * n)));
@@ -99,7 +166,7 @@ mod tests {
     fn local_jobs_accept_right_and_reject_wrong_results() {
         let mut jobs = LocalJobs::new(40);
         let job = jobs.next_job().expect("job");
-        let (a, b) = job.inputs();
+        let (a, b) = job.inputs().expect("inputs");
         let c = reference::matmul(&a, &b, 40, 40, 40);
         assert_eq!(jobs.submit(&job, c.clone()), Ok(()));
         let mut wrong = c;
@@ -108,5 +175,22 @@ mod tests {
         assert!(matches!(jobs.submit(&job, vec![0.0; 3]), Err(JobSourceError::Rejected(_))));
         assert_eq!(jobs.accepted, 1);
         assert_ne!(jobs.next_job().expect("job").id, job.id);
+    }
+
+    #[test]
+    fn client_blocks_read_their_rows_of_a_and_all_of_b() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (a, b) = idlewatt_protocol::inputs::matmul_inputs(3, 5, 2, 4);
+        std::fs::write(dir.path().join("a.npy"), npy::write_f32(5, 4, &a)).expect("write");
+        std::fs::write(dir.path().join("b.npy"), npy::write_f32(4, 2, &b)).expect("write");
+        let block = ClientBlock { a: dir.path().join("a.npy"), b: dir.path().join("b.npy"), row_start: 1 };
+        let job = Job { id: "x".into(), dims: MatmulDims { m: 3, n: 2, k: 4 }, seed: 0, client: Some(block.clone()) };
+        let (ra, rb) = job.inputs().expect("inputs");
+        assert_eq!(ra, a[4..16].to_vec());
+        assert_eq!(rb, b);
+        let past = Job { dims: MatmulDims { m: 5, n: 2, k: 4 }, ..job.clone() };
+        assert!(matches!(past.inputs(), Err(InputError::Shape(_))));
+        let wrong_k = Job { dims: MatmulDims { m: 1, n: 2, k: 3 }, ..job };
+        assert!(matches!(wrong_k.inputs(), Err(InputError::Shape(_))));
     }
 }

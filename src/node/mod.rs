@@ -22,7 +22,7 @@ use thiserror::Error;
 use tokio::sync::{broadcast, mpsc};
 
 pub use events::{Event, EventKind, NodeState, Reason, Sample};
-pub use jobs::{Job, JobSource, JobSourceError, LocalJobs};
+pub use jobs::{ClientBlock, Job, JobSource, JobSourceError, LocalJobs};
 
 use crate::compute::{AdapterPolicy, CancelToken, GpuProfile};
 use crate::config::{RunMode, Settings};
@@ -226,6 +226,11 @@ impl Node {
                     Report::GpuError(e) => {
                         tracing::warn!(%e, "GPU unavailable");
                         blocked_until = Some((Instant::now() + config.retry_after, NodeState::Error, Reason::GpuUnavailable { message: e.to_string() }));
+                    }
+                    // No demand is not a fault: wait (not offline) and say so.
+                    Report::SourceError(e @ JobSourceError::NoWork) => {
+                        tracing::info!(%e, "no paid work");
+                        blocked_until = Some((Instant::now() + config.retry_after, NodeState::Waiting, Reason::JobSourceUnavailable { message: e.to_string() }));
                     }
                     Report::SourceError(e) => {
                         tracing::warn!(%e, "job source unavailable");

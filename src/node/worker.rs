@@ -173,7 +173,9 @@ impl State {
         };
         let span = tracing::info_span!("job", id = %job.id, m = job.dims.m, n = job.dims.n, k = job.dims.k);
         let _enter = span.enter();
-        let (a, b) = job.inputs();
+        // Unreadable inputs cannot get better by retrying: drop the job (its lease
+        // lapses and goes to another node) and say why.
+        let (a, b) = job.inputs().map_err(|e| Report::SourceError(JobSourceError::Rejected(e.to_string())))?;
         self.running_job.set(Some(job.id.clone()));
         let started = match &suspended {
             Some(s) => engine.resume_matmul(&a, &b, s),

@@ -4,6 +4,8 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod client;
+
 use std::time::Duration;
 
 use alloy::primitives::B256;
@@ -26,7 +28,14 @@ pub fn init_tracing() {
 
 /// A test config: small fixed jobs, generous rate limits.
 pub fn test_config() -> Config {
-    Config { fixed_job_dim: Some(64), rate_limit_per_s: 1000.0, rate_limit_burst: 1000.0, ..Config::default() }
+    Config {
+        fixed_job_dim: Some(64),
+        rate_limit_per_s: 1000.0,
+        rate_limit_burst: 1000.0,
+        // Calibration work for the tests that exercise leases; client tests use their own.
+        bootstrap_budget: idlewatt_protocol::TokenAmount::tokens(1_000_000_000),
+        ..Config::default()
+    }
 }
 
 pub async fn start(config: Config) -> Handle {
@@ -112,7 +121,7 @@ impl Node {
 
 /// The honest answer, computed on the CPU in f32.
 pub fn compute(job: &JobSpec) -> Vec<f32> {
-    let JobSpec::Matmul { m, n, k, seed } = *job;
+    let JobSpec::Matmul { m, n, k, seed, .. } = *job else { panic!("not calibration work: {job:?}") };
     let (a, b) = matmul_inputs(seed, m, n, k);
     let (m, n, k) = (m as usize, n as usize, k as usize);
     let mut c = vec![0.0f32; m * n];

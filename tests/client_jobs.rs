@@ -1,0 +1,134 @@
+//! A client's matmul computed by a real node (issue 14): a client funds itself from the
+//! devnet faucet, uploads A and B as `.npy` blobs and pays for C = A·B; the node's
+//! `NetworkJobs` leases blocks of rows, downloads the blobs (checked, cached), the
+//! engine computes each block on the GPU (lavapipe here), and the client downloads C
+//! and compares it with A·B. The books balance afterwards, and with the job done the
+//! node hears "no paid work right now".
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod util;
+
+use std::sync::Arc;
+
+use alloy::signers::local::PrivateKeySigner;
+use idlewatt::compute::CancelToken;
+use idlewatt::network::{NetworkJobs, RequestSigner, RetryPolicy};
+use idlewatt::node::{JobSource, JobSourceError};
+use idlewatt::paths::DataDirs;
+use idlewatt_protocol::auth::sign_request_with_key;
+use idlewatt_protocol::client::{ClientJob, ClientJobStatus, JobSubmission};
+use idlewatt_protocol::wire::{HardwareSummary, NetworkStatus, NodeLimits, WorkOrigin};
+use idlewatt_protocol::{Precision, TokenAmount, npy};
+use util::coordinator::Coordinator;
+
+/// A signed request of the client `key`.
+fn send(
+    rt: &tokio::runtime::Runtime,
+    key: &PrivateKeySigner,
+    base: &str,
+    method: &str,
+    path: &str,
+    body: Vec<u8>,
+) -> (u16, Vec<u8>) {
+    rt.block_on(async {
+        let auth = sign_request_with_key(key, method, path, &body).unwrap();
+        let mut req = reqwest::Client::new().request(method.parse().unwrap(), format!("{base}{path}"));
+        for (k, v) in auth.to_pairs() {
+            req = req.header(k, v);
+        }
+        let r = req.body(body).send().await.unwrap();
+        (r.status().as_u16(), r.bytes().await.unwrap().to_vec())
+    })
+}
+
+#[test]
+fn a_node_computes_a_clients_matmul_on_the_gpu_and_the_client_gets_c() {
+    let coordinator = Coordinator::start(idlewatt_coordinator::Config {
+        fixed_job_dim: Some(48),
+        rate_limit_per_s: 1000.0,
+        rate_limit_burst: 1000.0,
+        ..Default::default()
+    });
+    let base = coordinator.url();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let client = PrivateKeySigner::random();
+
+    let (code, _) = send(&rt, &client, &base, "POST", "/v1/faucet", b"{}".to_vec());
+    assert_eq!(code, 200);
+    let (m, n, k) = (100usize, 30usize, 40usize);
+    let (a, b) = idlewatt_protocol::inputs::matmul_inputs(11, m as u32, n as u32, k as u32);
+    let mut shas = Vec::new();
+    for file in [npy::write_f32(m, k, &a), npy::write_f32(k, n, &b)] {
+        let sha = idlewatt_protocol::auth::body_sha256(&file);
+        let (code, body) = send(&rt, &client, &base, "PUT", &format!("/v1/blobs/{sha}"), file);
+        assert_eq!(code, 201, "{}", String::from_utf8_lossy(&body));
+        shas.push(sha);
+    }
+    let sub = JobSubmission::Matmul {
+        a_sha256: shas[0].clone(),
+        b_sha256: shas[1].clone(),
+        precision: Precision::F32,
+        max_price: TokenAmount::tokens(1),
+        expires_in_s: None,
+    };
+    let (code, body) = send(&rt, &client, &base, "POST", "/v1/jobs", serde_json::to_vec(&sub).unwrap());
+    assert_eq!(code, 201, "{}", String::from_utf8_lossy(&body));
+    let job: ClientJob = serde_json::from_slice(&body).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDirs::at(dir.path().join("node")).unwrap();
+    let signer: Arc<dyn RequestSigner> = Arc::new(PrivateKeySigner::random());
+    let hardware = HardwareSummary {
+        adapter: "test".into(),
+        backend: "vulkan".into(),
+        device_type: "cpu".into(),
+        max_buffer_bytes: 1 << 28,
+        benchmark_gflops: 1.0,
+    };
+    let limits = NodeLimits { max_dim: 1024, max_buffer_bytes: 1 << 28 };
+    let mut jobs = NetworkJobs::new(&base, signer, &data, hardware, limits)
+        .unwrap()
+        .with_retry(RetryPolicy { attempts: 2, ..RetryPolicy::once() });
+    let engine = util::engine();
+    let mut blocks = Vec::new();
+    loop {
+        match jobs.next_job() {
+            Ok(j) => {
+                assert!(j.client.is_some(), "client work, not calibration");
+                let (ja, jb) = j.inputs().unwrap();
+                let c = engine.matmul(&ja, &jb, j.dims, &CancelToken::new(), &mut |_| {}).unwrap();
+                blocks.push(j.dims.m);
+                jobs.submit(&j, c).unwrap();
+            }
+            Err(JobSourceError::NoWork) => break,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    // 100 rows in blocks of 48: 48 + 52 (a 4-row sliver is taken along).
+    assert_eq!(blocks, vec![48, 52]);
+    // Both blobs were downloaded once and cached.
+    assert_eq!(std::fs::read_dir(data.join("blobs")).unwrap().count(), 2);
+    let earned = jobs.balance().unwrap();
+    assert!(earned.withdrawable > TokenAmount::ZERO);
+    assert!(earned.recent_jobs.iter().all(|r| r.job.origin() == WorkOrigin::Client));
+
+    let (code, body) = send(&rt, &client, &base, "GET", &format!("/v1/jobs/{}", job.id), vec![]);
+    assert_eq!(code, 200);
+    let done: ClientJob = serde_json::from_slice(&body).unwrap();
+    assert_eq!((done.status, done.cost_so_far), (ClientJobStatus::Done, job.price));
+    let (code, body) = send(&rt, &client, &base, "GET", &format!("/v1/jobs/{}/result", job.id), vec![]);
+    assert_eq!(code, 200);
+    let c = npy::read(&body, u64::MAX).unwrap();
+    assert_eq!((c.rows, c.cols), (m, n));
+    let want = idlewatt::compute::reference::matmul(&a, &b, m, n, k);
+    let worst = c.data.iter().zip(&want).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+    assert!(worst < 1e-4, "max |C − A·B| = {worst}");
+
+    let net: NetworkStatus =
+        rt.block_on(async { reqwest::get(format!("{base}/v1/network")).await.unwrap().json().await.unwrap() });
+    let books = net.books.unwrap();
+    assert!(books.balanced, "{books:?}");
+    assert_eq!(books.node_balances.0 + books.fees.0, job.price.0);
+    assert_eq!(net.paid_jobs_waiting, 0);
+}
