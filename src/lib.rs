@@ -5,6 +5,8 @@
 //! - [`compute`]: the wgpu engine, the kernel registry (`shaders/*.wgsl`), slicing.
 //! - [`bench`]: the GPU-vs-CPU matmul benchmark behind `idlewatt-node bench`.
 //! - [`idle`]: time since the owner's last input, per desktop (X11, GNOME, KDE, Windows, macOS).
+//! - [`model_cache`]: models downloaded from the coordinator (resumed, hash-checked),
+//!   kept under a disk quota with least-recently-used eviction.
 //! - [`node`]: the agent's state machine (waiting, computing, yielding, ...) and its events.
 //! - [`paths`]: the per-user data folder (`IDLEWATT_DATA_DIR` overrides it).
 //! - [`sensors`]: GPU/CPU power, GPU temperature, mains/battery; measured or estimated.
@@ -24,6 +26,7 @@ pub mod config;
 pub mod energy;
 pub mod governor;
 pub mod idle;
+pub mod model_cache;
 pub mod network;
 pub mod node;
 pub mod paths;

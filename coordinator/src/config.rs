@@ -13,6 +13,7 @@ use idlewatt_protocol::client::ReferenceValue;
 
 use crate::chain::TreasuryKey;
 use crate::embeddings::EmbeddingsService;
+use crate::embed::registry::ModelSpec;
 
 /// Everything the operator can set.
 #[derive(Debug, Clone)]
@@ -97,6 +98,8 @@ pub struct Config {
     /// Crash tests only: `std::process::abort()` right after a payout is broadcast and
     /// before that is recorded. The binary sets it from `IDLEWATT_CRASH_AFTER_BROADCAST=1`.
     pub crash_after_broadcast: bool,
+    /// Models served for embeddings jobs (`--model NAME=DIR`, repeatable).
+    pub models: Vec<ModelSpec>,
 }
 
 /// The chain payouts are made on: an ERC-20 (TNT-20 on Theta) paid from a treasury.
@@ -196,6 +199,7 @@ impl Default for Config {
             min_withdrawal: TokenAmount(1_000_000_000_000_000),
             token_symbol: "IDLE".to_owned(),
             crash_after_broadcast: false,
+            models: Vec::new(),
         }
     }
 }

@@ -33,11 +33,14 @@
 //!   [`embeddings`] (the extension point of the embeddings job kind).
 //! - [`devchain`]: a local chain for development and tests (anvil from npm, an
 //!   OpenZeppelin ERC-20 deployed from its artifact, a funded treasury).
+//! - [`embed`]: served models (`--model NAME=DIR`) and their files for nodes,
+//!   tokenization, batching by length, verification of embeddings.
 //! - `error`: the API error type, rendered as `{ "error": { "kind", "message" } }`.
 //! - `src/main.rs`: the `idlewatt-coordinator` command line.
 
 mod auth;
 mod blobs;
+pub mod embed;
 pub mod chain;
 mod client_auth;
 mod client_store;

@@ -123,6 +123,11 @@ struct Args {
     /// Blocks a payout needs (its own included) before it is confirmed.
     #[arg(long, default_value_t = 1)]
     confirmations: u64,
+    /// Serve a model for embeddings jobs: NAME=DIR, where NAME is what clients ask for
+    /// (e.g. all-MiniLM-L6-v2) and DIR a sentence-transformers folder (config.json,
+    /// tokenizer.json, model.safetensors). Repeatable.
+    #[arg(long = "model", value_name = "NAME=DIR")]
+    models: Vec<idlewatt_coordinator::embed::registry::ModelSpec>,
 }
 
 impl Args {
@@ -200,6 +205,7 @@ impl Args {
             chain,
             min_withdrawal: self.min_withdrawal,
             token_symbol: self.token_symbol,
+            models: self.models,
             // Crash tests: abort right after a payout is broadcast, before recording it.
             crash_after_broadcast: std::env::var("IDLEWATT_CRASH_AFTER_BROADCAST").is_ok_and(|v| v == "1"),
             ..Config::default()

@@ -11,6 +11,8 @@
 //! - [`amount`]: [`TokenAmount`], token base units (18 decimals) as exact integers.
 //! - [`auth`]: signing a request (EIP-191 over a canonical string) and verifying it.
 //! - [`precision`]: [`Precision`], f32 or f16, carried by every job.
+//! - [`models`]: model files by SHA-256 (what a node downloads), an embeddings
+//!   batch of token ids and its `f32le-base64` answer.
 //! - [`inputs`]: the seeded generator of a matmul job's A and B — *the* definition.
 //! - [`verify`]: Freivalds' check of C = A·B with a tolerance derived from the data.
 //! - [`withdrawal`]: the EIP-712 withdrawal owners sign, its request/status bodies,
@@ -34,6 +36,7 @@ pub mod amount;
 pub mod auth;
 pub mod client;
 pub mod inputs;
+pub mod models;
 pub mod npy;
 pub mod openai;
 pub mod precision;

@@ -279,6 +279,20 @@ pub(crate) mod embedded {
     use anyhow::Context;
     use idlewatt::paths::DataDirs;
 
+    /// The models the local network serves: all-MiniLM-L6-v2 when `scripts/setup` put
+    /// it in `$IDLEWATT_MODELS` (default `~/.cache/idlewatt-models`).
+    fn local_models() -> Vec<idlewatt_coordinator::embed::registry::ModelSpec> {
+        let root = std::env::var_os("IDLEWATT_MODELS")
+            .map(std::path::PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cache/idlewatt-models")));
+        let Some(dir) = root.map(|r| r.join("all-MiniLM-L6-v2")) else { return Vec::new() };
+        if dir.join("tokenizer.json").is_file() && dir.join("model.safetensors").is_file() {
+            vec![idlewatt_coordinator::embed::registry::ModelSpec { name: "all-MiniLM-L6-v2".into(), dir }]
+        } else {
+            Vec::new()
+        }
+    }
+
     /// The database file of the local network, in the data folder.
     pub const DATABASE_FILE: &str = "network.sqlite";
 
@@ -298,6 +312,7 @@ pub(crate) mod embedded {
                 idlewatt_coordinator::Config::default().bootstrap_budget
             },
             chain,
+            models: local_models(),
             ..idlewatt_coordinator::Config::default()
         };
         idlewatt_coordinator::start(config)
@@ -415,6 +430,9 @@ fn print_event(event: &Event, json: bool, last_sample_ms: &mut u64) {
             }
             EventKind::State { state, reason } => format!("{state:?}: {}", describe(reason)),
             EventKind::Progress { job_id, fraction } => format!("  {job_id}: {:.0} %", fraction * 100.0),
+            EventKind::DownloadProgress { model, done_bytes, total_bytes } => {
+                format!("  {model}: {}", idlewatt::node::download_line(*done_bytes, *total_bytes))
+            }
             EventKind::JobDone { job_id, flops, gpu_seconds } => {
                 format!("  {job_id} done: {:.2} GFLOP in {gpu_seconds:.2} s of GPU time", flops / 1e9)
             }
