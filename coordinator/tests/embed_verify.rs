@@ -128,7 +128,7 @@ fn honest_rows_pass_and_every_kind_of_fake_is_caught() {
         ),
         (
             "f16 rounding of a perturbed copy",
-            b.honest.iter().map(|v| unit(v.iter().map(|x| ((x * 64.0).round() / 64.0)).collect())).collect(),
+            b.honest.iter().map(|v| unit(v.iter().map(|x| (x * 64.0).round() / 64.0).collect())).collect(),
         ),
     ];
     for (what, rows) in fakes {
