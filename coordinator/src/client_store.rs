@@ -193,11 +193,12 @@ pub(crate) async fn revoke_key(
         .bind(addr(client))
         .execute(&mut *tx)
         .await?;
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1 AND client = $2")))
-        .bind(id)
-        .bind(addr(client))
-        .fetch_optional(&mut *tx)
-        .await?;
+    let row =
+        sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1 AND client = $2")))
+            .bind(id)
+            .bind(addr(client))
+            .fetch_optional(&mut *tx)
+            .await?;
     let info = match row {
         Some(r) => Some(key_info(&mut tx, &r).await?),
         None => None,

@@ -12,8 +12,8 @@ use idlewatt_protocol::TokenAmount;
 use idlewatt_protocol::client::ReferenceValue;
 
 use crate::chain::TreasuryKey;
-use crate::embeddings::EmbeddingsService;
 use crate::embed::registry::ModelSpec;
+use crate::embeddings::EmbeddingsService;
 
 /// Everything the operator can set.
 #[derive(Debug, Clone)]

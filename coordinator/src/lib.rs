@@ -40,7 +40,6 @@
 
 mod auth;
 mod blobs;
-pub mod embed;
 pub mod chain;
 mod client_auth;
 mod client_store;
@@ -48,6 +47,7 @@ mod clients;
 pub mod config;
 mod datadir;
 pub mod devchain;
+pub mod embed;
 pub mod embeddings;
 mod error;
 mod jobs_api;

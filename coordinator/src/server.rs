@@ -124,7 +124,8 @@ pub async fn start(config: Config) -> Result<Handle, StartError> {
     config.validate().map_err(StartError::Config)?;
     // Hashing ~90 MB of weights takes a fraction of a second: off the async threads.
     let specs = config.models.clone();
-    let models = Arc::new(tokio::task::spawn_blocking(move || ModelRegistry::load(&specs)).await.map_err(StartError::Task)??);
+    let models =
+        Arc::new(tokio::task::spawn_blocking(move || ModelRegistry::load(&specs)).await.map_err(StartError::Task)??);
     let mut config = config;
     // `--model` folders are the embeddings job kind unless the embedder gave its own.
     if config.embeddings.is_none() && !models.is_empty() {
