@@ -25,7 +25,11 @@ fn main() {
     for path in &entries {
         println!("cargo:rerun-if-changed={}", path.display());
         let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
-        out.push_str(&format!("    ({name:?}, include_str!({:?})),\n", path.display().to_string()));
+        // The text itself, not `include_str!(path)`: the generated file must not name a
+        // checkout's absolute path (a target directory shared by two checkouts would
+        // otherwise compile one checkout's shaders into the other's binary).
+        let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        out.push_str(&format!("    ({name:?}, {text:?}),\n"));
     }
     out.push_str("];\n");
     // Written whole and renamed into place: two builds sharing a target directory (a

@@ -6,6 +6,8 @@
 //! - [`bench`]: the GPU-vs-CPU matmul benchmark behind `idlewatt-node bench`.
 //! - [`embed`]: sentence embeddings (BERT-family encoders) on the GPU, sliced and resumable.
 //! - [`idle`]: time since the owner's last input, per desktop (X11, GNOME, KDE, Windows, macOS).
+//! - [`model_cache`]: models downloaded from the coordinator (resumed, hash-checked),
+//!   kept under a disk quota with least-recently-used eviction.
 //! - [`node`]: the agent's state machine (waiting, computing, yielding, ...) and its events.
 //! - [`paths`]: the per-user data folder (`IDLEWATT_DATA_DIR` overrides it).
 //! - [`sensors`]: GPU/CPU power, GPU temperature, mains/battery; measured or estimated.
@@ -30,6 +32,7 @@ pub mod embed;
 pub mod energy;
 pub mod governor;
 pub mod idle;
+pub mod model_cache;
 pub mod network;
 pub mod node;
 pub mod paths;

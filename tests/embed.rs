@@ -189,7 +189,7 @@ struct Item {
 fn minilm_on_the_gpu_agrees_with_sentence_transformers() {
     let dir = minilm_dir().unwrap_or_else(|e| panic!("{e}"));
     let weights = Weights::load_dir(&dir).unwrap();
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/embeddings/minilm_reference.json");
+    let path = std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for tests")).join("tests/fixtures/embeddings/minilm_reference.json");
     let fx: Fixture = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     assert!(fx.items.len() >= 200);
 

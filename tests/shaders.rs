@@ -56,7 +56,7 @@ fn every_kernel_variant_parses_validates_and_compiles_to_spirv() {
 
 #[test]
 fn every_shader_file_is_embedded_and_used() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders");
+    let dir = std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for tests")).join("shaders");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .expect("shaders/ exists")
         .map(|e| e.expect("readable entry").path())

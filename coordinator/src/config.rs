@@ -13,6 +13,7 @@ use idlewatt_protocol::client::ReferenceValue;
 
 use crate::chain::TreasuryKey;
 pub use crate::limits::Limits;
+use crate::embed::registry::ModelSpec;
 use crate::embeddings::EmbeddingsService;
 
 /// Everything the operator can set.
@@ -100,6 +101,8 @@ pub struct Config {
     pub crash_after_broadcast: bool,
     /// Timeouts, connection limit, probation and per-range limits ([`Limits`]).
     pub limits: Limits,
+    /// Models served for embeddings jobs (`--model NAME=DIR`, repeatable).
+    pub models: Vec<ModelSpec>,
 }
 
 /// The chain payouts are made on: an ERC-20 (TNT-20 on Theta) paid from a treasury.
@@ -205,6 +208,7 @@ impl Default for Config {
             token_symbol: "IDLE".to_owned(),
             crash_after_broadcast: false,
             limits: Limits::default(),
+            models: Vec::new(),
         }
     }
 }

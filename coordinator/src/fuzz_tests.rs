@@ -28,11 +28,17 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 async fn app() -> Router {
-    let config = Config { fixed_job_dim: Some(16), min_job_dim: 16, ..Config::default() };
+    let config = Config {
+        fixed_job_dim: Some(16),
+        min_job_dim: 16,
+        bootstrap_budget: crate::DEVNET_BOOTSTRAP_BUDGET,
+        ..Config::default()
+    };
     let db = crate::store::connect(&config.database).await.unwrap();
     let data = crate::datadir::DataDir::open(None, &config.database).unwrap();
     let state = AppState {
         data,
+        models: Arc::new(crate::embed::registry::ModelRegistry::load(&[]).unwrap()),
         db,
         limiter: Arc::new(RateLimiter::new(1e9, 1e9)),
         range_limiter: Arc::new(RateLimiter::new(1e9, 1e9)),

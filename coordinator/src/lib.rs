@@ -42,6 +42,8 @@
 //!   `deposit_store`: its SQL.
 //! - [`devchain`]: a local chain for development and tests (anvil from npm, an
 //!   OpenZeppelin ERC-20 deployed from its artifact, a funded treasury).
+//! - [`embed`]: served models (`--model NAME=DIR`) and their files for nodes,
+//!   tokenization, batching by length, verification of embeddings.
 //! - `error`: the API error type, rendered as `{ "error": { "kind", "message" } }`.
 //! - `src/main.rs`: the `idlewatt-coordinator` command line.
 
@@ -57,6 +59,7 @@ mod datadir;
 mod deposit_store;
 mod deposits;
 pub mod devchain;
+pub mod embed;
 pub mod embeddings;
 mod error;
 mod frontdoor;

@@ -167,6 +167,11 @@ struct Args {
     /// treasury started receiving at); later starts continue from where it stopped.
     #[arg(long, default_value_t = 0)]
     deposits_from_block: u64,
+    /// Serve a model for embeddings jobs: NAME=DIR, where NAME is what clients ask for
+    /// (e.g. all-MiniLM-L6-v2) and DIR a sentence-transformers folder (config.json,
+    /// tokenizer.json, model.safetensors). Repeatable.
+    #[arg(long = "model", value_name = "NAME=DIR")]
+    models: Vec<idlewatt_coordinator::embed::registry::ModelSpec>,
 }
 
 impl Args {
@@ -259,6 +264,7 @@ impl Args {
             chain,
             min_withdrawal: self.min_withdrawal,
             token_symbol: self.token_symbol,
+            models: self.models,
             // Crash tests: abort right after a payout is broadcast, before recording it.
             crash_after_broadcast: std::env::var("IDLEWATT_CRASH_AFTER_BROADCAST").is_ok_and(|v| v == "1"),
             limits,

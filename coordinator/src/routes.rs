@@ -73,6 +73,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/v1/jobs/{id}/result", get(crate::jobs_api::result))
         .route("/v1/models", get(crate::openai_api::models))
         .route("/v1/embeddings", post(crate::openai_api::embeddings).layer(DefaultBodyLimit::max(JOB_BODY_LIMIT)))
+        .route("/v1/models/{sha256}/{file}", get(crate::embed::files::get_file))
         .fallback(|| async { ApiError::not_found("no such endpoint (see /v1/network)") })
         .with_state(state)
 }

@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 use crate::chain::Chain;
 use crate::config::Config;
 use crate::datadir::DataDir;
+use crate::embed::registry::{ModelError, ModelRegistry};
 use crate::ratelimit::RateLimiter;
 use crate::store::{self, Db};
 
@@ -33,6 +34,8 @@ pub(crate) struct AppState {
     pub(crate) payouts: Option<Arc<Notify>>,
     /// Blobs and result blocks.
     pub(crate) data: DataDir,
+    /// Models served for embeddings (empty: none).
+    pub(crate) models: Arc<ModelRegistry>,
 }
 
 /// Why a coordinator did not start or stop cleanly.
@@ -68,6 +71,9 @@ pub enum StartError {
     /// The server stopped with an I/O error.
     #[error("server error: {0}")]
     Serve(#[source] std::io::Error),
+    /// A `--model` folder cannot be served.
+    #[error(transparent)]
+    Model(#[from] ModelError),
     /// A task panicked.
     #[error("coordinator task failed: {0}")]
     Task(#[source] tokio::task::JoinError),
@@ -125,6 +131,16 @@ impl Handle {
 /// binds, and serves in the background.
 pub async fn start(config: Config) -> Result<Handle, StartError> {
     config.validate().map_err(StartError::Config)?;
+    // Hashing ~90 MB of weights takes a fraction of a second: off the async threads.
+    let specs = config.models.clone();
+    let models =
+        Arc::new(tokio::task::spawn_blocking(move || ModelRegistry::load(&specs)).await.map_err(StartError::Task)??);
+    let mut config = config;
+    // `--model` folders are the embeddings job kind unless the embedder gave its own.
+    if config.embeddings.is_none() && !models.is_empty() {
+        let service = crate::embed::service::RegistryService::new(models.clone(), now_ms() / 1000);
+        config.embeddings = Some(Arc::new(service));
+    }
     let db = store::connect(&config.database).await.map_err(|e| match e {
         sqlx::Error::Migrate(m) => StartError::Migrate(*m),
         source => StartError::Database { database: config.database.clone(), source },
@@ -170,7 +186,7 @@ pub async fn start(config: Config) -> Result<Handle, StartError> {
         }
         _ => None,
     };
-    let state = AppState { db: db.clone(), config: Arc::new(config), limiter, range_limiter, chain, payouts, data };
+    let state = AppState { db: db.clone(), config: Arc::new(config), limiter, range_limiter, chain, payouts, data, models };
 
     let app = crate::frontdoor::wrap(crate::routes::router(state.clone()), &state);
     let server = tokio::spawn(crate::serve::serve(listener, app, state.config.limits.clone(), stopped.clone()));

@@ -326,6 +326,8 @@ fn coordinator_process(
         .args(["--min-withdrawal", &tokens(0.01).to_string(), "--rate-limit", "1000", "--rate-burst", "1000"])
         // This test is about payouts, not probation: the node may withdraw at once.
         .args(["--probation-results", "0"])
+        // The node's work is calibration work, paid from the operator's budget.
+        .args(["--bootstrap-budget", "1000"])
         .args(["--chain-rpc-url", rpc, "--chain-id", &DEV_CHAIN_ID.to_string(), "--token-address", &token.to_string()])
         .arg("--treasury-key-file")
         .arg(key_file)

@@ -12,6 +12,8 @@
 //! - [`auth`]: signing a request (EIP-191 over a canonical string) and verifying it.
 //! - [`deposit`]: where clients send tokens on a chain, and what was credited.
 //! - [`precision`]: [`Precision`], f32 or f16, carried by every job.
+//! - [`models`]: model files by SHA-256 (what a node downloads), an embeddings
+//!   batch of token ids and its `f32le-base64` answer.
 //! - [`inputs`]: the seeded generator of a matmul job's A and B — *the* definition.
 //! - [`verify`]: the check of C = A·B (range, exact entries, Freivalds) with bounds from
 //!   A, B, k and the precision only; a verdict of accept, doubt or reject.
@@ -37,6 +39,7 @@ pub mod auth;
 pub mod client;
 pub mod deposit;
 pub mod inputs;
+pub mod models;
 pub mod npy;
 pub mod openai;
 pub mod precision;

@@ -474,7 +474,7 @@ impl AppCore {
                     let _ = me.balance().await;
                 });
             }
-            EventKind::Progress { .. } | EventKind::Yielded { .. } => {}
+            EventKind::Progress { .. } | EventKind::DownloadProgress { .. } | EventKind::Yielded { .. } => {}
         }
         self.publish(AppEvent::Node(event));
         if status_changed {

@@ -137,7 +137,7 @@ impl NoticeRules {
                     ),
                 ))
             }
-            EventKind::Progress { .. } | EventKind::Yielded { .. } => None,
+            EventKind::Progress { .. } | EventKind::DownloadProgress { .. } | EventKind::Yielded { .. } => None,
         }
     }
 

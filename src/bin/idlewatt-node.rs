@@ -431,6 +431,9 @@ fn print_event(event: &Event, json: bool, last_sample_ms: &mut u64) {
             }
             EventKind::State { state, reason } => format!("{state:?}: {}", describe(reason)),
             EventKind::Progress { job_id, fraction } => format!("  {job_id}: {:.0} %", fraction * 100.0),
+            EventKind::DownloadProgress { model, done_bytes, total_bytes } => {
+                format!("  {model}: {}", idlewatt::node::download_line(*done_bytes, *total_bytes))
+            }
             EventKind::JobDone { job_id, flops, gpu_seconds } => {
                 format!("  {job_id} done: {:.2} GFLOP in {gpu_seconds:.2} s of GPU time", flops / 1e9)
             }

@@ -137,6 +137,15 @@ pub enum EventKind {
         /// 0–1.
         fraction: f64,
     },
+    /// A model is being downloaded before the job that needs it can run.
+    DownloadProgress {
+        /// The model's name.
+        model: String,
+        /// Bytes downloaded so far (resumed bytes included).
+        done_bytes: u64,
+        /// Bytes in all.
+        total_bytes: u64,
+    },
     /// A job finished and was handed in.
     JobDone {
         /// Job id.
@@ -169,6 +178,12 @@ pub struct Event {
     pub kind: EventKind,
 }
 
+/// "downloading model, 41 of 87 MB" (MB of 2²⁰ bytes, as file managers count them;
+/// done rounded down, the total up).
+pub fn download_line(done_bytes: u64, total_bytes: u64) -> String {
+    format!("downloading model, {} of {} MB", done_bytes >> 20, total_bytes.div_ceil(1 << 20))
+}
+
 impl Event {
     /// `kind`, now.
     pub fn now(kind: EventKind) -> Self {
@@ -195,5 +210,18 @@ mod tests {
         assert_eq!(v["reason"]["kind"], "owner_active");
         assert_eq!(v["reason"]["idle_after_s"], 300);
         assert!(v["ts_ms"].as_u64().is_some_and(|t| t > 1_700_000_000_000));
+    }
+
+    #[test]
+    fn download_progress_says_megabytes() {
+        let e = Event::now(EventKind::DownloadProgress {
+            model: "all-MiniLM-L6-v2".into(),
+            done_bytes: 43_000_000,
+            total_bytes: 90_868_988,
+        });
+        let v = serde_json::to_value(&e).expect("json");
+        assert_eq!(v["event"], "download_progress");
+        assert_eq!(v["done_bytes"], 43_000_000);
+        assert_eq!(download_line(43_000_000, 90_868_988), "downloading model, 41 of 87 MB");
     }
 }

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use thiserror::Error;
 use tokio::sync::{broadcast, mpsc};
 
-pub use events::{Event, EventKind, NodeState, Reason, Sample};
+pub use events::{Event, EventKind, NodeState, Reason, Sample, download_line};
 pub use jobs::{ClientBlock, Job, JobSource, JobSourceError, LocalJobs};
 
 use crate::compute::{AdapterPolicy, CancelToken, GpuProfile};

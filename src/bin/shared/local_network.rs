@@ -25,6 +25,21 @@ pub type LocalHandle = std::convert::Infallible;
 /// faucet); the chain of `IDLEWATT_CHAIN_RPC_URL` etc. (what `scripts/devchain` prints)
 /// makes it pay out and take deposits for real.
 #[cfg(feature = "embedded-network")]
+fn local_models() -> Vec<idlewatt_coordinator::embed::registry::ModelSpec> {
+    // The models the local network serves: all-MiniLM-L6-v2 when `scripts/setup` put
+    // it in `$IDLEWATT_MODELS` (default `~/.cache/idlewatt-models`).
+    let root = std::env::var_os("IDLEWATT_MODELS")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cache/idlewatt-models")));
+    let Some(dir) = root.map(|r| r.join("all-MiniLM-L6-v2")) else { return Vec::new() };
+    if dir.join("tokenizer.json").is_file() && dir.join("model.safetensors").is_file() {
+        vec![idlewatt_coordinator::embed::registry::ModelSpec { name: "all-MiniLM-L6-v2".into(), dir }]
+    } else {
+        Vec::new()
+    }
+}
+
+#[cfg(feature = "embedded-network")]
 pub async fn start(data: &DataDirs) -> anyhow::Result<idlewatt_coordinator::Handle> {
     let database = data.join(DATABASE_FILE);
     let chain = idlewatt_coordinator::ChainConfig::from_env().map_err(anyhow::Error::msg)?;
@@ -37,6 +52,7 @@ pub async fn start(data: &DataDirs) -> anyhow::Result<idlewatt_coordinator::Hand
             idlewatt_coordinator::Config::default().bootstrap_budget
         },
         chain,
+        models: local_models(),
         ..idlewatt_coordinator::Config::default()
     };
     idlewatt_coordinator::start(config)
