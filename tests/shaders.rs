@@ -4,7 +4,6 @@
 //! per-invocation value in plain variables (no array a driver could demote to local
 //! memory). The registry embeds exactly the files on disk.
 
-use std::path::Path;
 
 use idlewatt::compute::kernels::{self, KernelChoice, KernelPath, Template};
 
@@ -55,6 +54,17 @@ fn every_kernel_variant_parses_validates_and_compiles_to_spirv() {
 }
 
 #[test]
+fn every_embedding_kernel_validates() {
+    for name in idlewatt::embed::model::KERNELS {
+        let source = kernels::template(name).expect("registered");
+        let module = naga::front::wgsl::parse_str(source).unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(source)));
+        naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty())
+            .validate(&module)
+            .unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(source)));
+    }
+}
+
+#[test]
 fn every_shader_file_is_embedded_and_used() {
     let dir = std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for tests")).join("shaders");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
@@ -69,7 +79,10 @@ fn every_shader_file_is_embedded_and_used() {
         let body = std::fs::read_to_string(path).expect("readable shader");
         let name = path.file_stem().and_then(|s| s.to_str()).expect("utf-8 name");
         assert_eq!(kernels::template(name), Some(body.as_str()), "{name} is not embedded as on disk");
-        assert!(variants.iter().any(|c| c.template.file() == name), "{name} is compiled by no kernel");
+        assert!(
+            variants.iter().any(|c| c.template.file() == name) || idlewatt::embed::model::KERNELS.contains(&name),
+            "{name} is compiled by no kernel"
+        );
     }
     assert_eq!(kernels::names().count(), files.len(), "registry and shaders/ disagree");
 }

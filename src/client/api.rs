@@ -15,14 +15,14 @@ use idlewatt_protocol::client::{
     KeyCreate, KeyCreated, KeyInfo, KeyList, PaymentRequiredBody, PriceList,
 };
 use idlewatt_protocol::deposit::DepositRecord;
-use idlewatt_protocol::wire::{ErrorBody, NetworkStatus};
+use idlewatt_protocol::wire::NetworkStatus;
 use reqwest::{Method, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
 use super::ClientApiError;
-use crate::network::client::{CONNECT_TIMEOUT, error_chain, parse_base_url, snippet};
+use crate::network::client::{CONNECT_TIMEOUT, error_chain, error_of, parse_base_url};
 use crate::network::{ClientError, RequestSigner, RetryPolicy};
 
 /// A whole request gives up after this (uploads and downloads of large matrices).
@@ -223,11 +223,7 @@ impl ClientApi {
         {
             return Err(ClientApiError::PaymentRequired { message: p.error.message, payment: p.payment });
         }
-        Err(match serde_json::from_slice::<ErrorBody>(&bytes) {
-            Ok(b) => ClientError::Api { status: status.as_u16(), kind: b.error.kind, message: b.error.message },
-            Err(_) => ClientError::Protocol { status: status.as_u16(), detail: snippet(&bytes, status) },
-        }
-        .into())
+        Err(error_of(status, &bytes, None).into())
     }
 }
 

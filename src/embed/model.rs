@@ -263,10 +263,14 @@ fn fingerprint(w: &Weights) -> u64 {
     hash
 }
 
+/// The kernels of the forward pass (`shaders/<name>.wgsl`, complete as written: they
+/// take no generated prelude).
+pub const KERNELS: [&str; 5] = ["embed_tokens", "embed_linear", "embed_attention", "embed_addnorm", "embed_pool"];
+
 fn compile(dev: &wgpu::Device) -> Result<Pipelines, EmbedError> {
     // (kernel, storage bindings as read_only flags after the uniform at binding 0)
     let kernel = |name: &'static str, storage: &[bool]| -> Result<Kernel, EmbedError> {
-        let source = kernels::source(name).ok_or_else(|| ComputeError::UnknownKernel(name.into()))?;
+        let source = kernels::template(name).ok_or_else(|| ComputeError::UnknownKernel(name.into()))?;
         let scope = dev.push_error_scope(wgpu::ErrorFilter::Validation);
         let module = dev.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some(name),

@@ -68,7 +68,7 @@ mod tests {
     use crate::compute::kernels;
 
     fn module(name: &str) -> naga::Module {
-        let source = kernels::source(name).unwrap_or_default();
+        let source = kernels::template(name).unwrap_or_default();
         naga::front::wgsl::parse_str(&source).unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(&source)))
     }
 

@@ -350,15 +350,7 @@ impl CoordinatorClient {
         let status = resp.status();
         let bytes = resp.bytes().await.map_err(unreachable)?;
         if !status.is_success() {
-            return Err(match serde_json::from_slice::<ErrorBody>(&bytes) {
-                Ok(b) => ClientError::Api {
-                    status: status.as_u16(),
-                    kind: b.error.kind,
-                    message: b.error.message,
-                    retry_after: None,
-                },
-                Err(_) => ClientError::Protocol { status: status.as_u16(), detail: snippet(&bytes, status) },
-            });
+            return Err(error_of(status, &bytes, None));
         }
         let digest = idlewatt_protocol::auth::body_sha256(&bytes);
         if digest != sha256 {
@@ -459,12 +451,16 @@ impl CoordinatorClient {
                 detail: format!("not the expected JSON: {e}"),
             });
         }
-        Err(match serde_json::from_slice::<ErrorBody>(&bytes) {
-            Ok(b) => {
-                ClientError::Api { status: status.as_u16(), kind: b.error.kind, message: b.error.message, retry_after }
-            }
-            Err(_) => ClientError::Protocol { status: status.as_u16(), detail: snippet(&bytes, status) },
-        })
+        Err(error_of(status, &bytes, retry_after))
+    }
+}
+
+/// The error a failed answer stands for: the API's `{ "error": … }` shape, or a
+/// protocol error quoting the start of whatever else came back.
+pub(crate) fn error_of(status: StatusCode, bytes: &[u8], retry_after: Option<Duration>) -> ClientError {
+    match serde_json::from_slice::<ErrorBody>(bytes) {
+        Ok(b) => ClientError::Api { status: status.as_u16(), kind: b.error.kind, message: b.error.message, retry_after },
+        Err(_) => ClientError::Protocol { status: status.as_u16(), detail: snippet(bytes, status) },
     }
 }
 
