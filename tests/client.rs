@@ -355,3 +355,61 @@ fn a_deposit_on_a_chain_is_credited_once_and_a_devnet_says_to_use_the_faucet() {
     assert_eq!(local["balance"], grant["balance"], "the local network keeps the faucet's grant in network.sqlite");
     assert!(w.path("node/network.sqlite").is_file());
 }
+
+const OPENAI_EMBEDDINGS: &str = r#"
+import json, sys, numpy as np, openai
+url, key, fixture = sys.argv[1:4]
+items = json.load(open(fixture))["items"]
+picked = [items[i] for i in (0, 57, 131)]
+client = openai.OpenAI(base_url=url + "/v1", api_key=key, max_retries=0, timeout=600)
+r = client.embeddings.create(model="all-MiniLM-L6-v2", input=[p["text"] for p in picked])
+assert len(r.data) == len(picked), f"{len(r.data)} vectors for {len(picked)} texts"
+cosines = []
+for p, d in zip(picked, r.data):
+    got, want = np.array(d.embedding), np.array(p["vector"])
+    assert got.shape == (384,), got.shape
+    cosines.append(float(got @ want / (np.linalg.norm(got) * np.linalg.norm(want))))
+print(json.dumps({"min_cosine": min(cosines), "prompt_tokens": r.usage.prompt_tokens,
+                  "tokens": sum(len(p["ids"]) for p in picked)}))
+"#;
+
+/// Issue 15's path end to end: the official OpenAI SDK asks the coordinator for
+/// embeddings; a real `idlewatt-node` leases the batch (the client's texts as token
+/// ids, canaries mixed in), downloads the model from the coordinator, computes it on
+/// lavapipe, and the coordinator verifies it on the CPU before the client sees it.
+#[test]
+fn the_openai_sdk_gets_embeddings_a_node_computed_on_its_gpu() {
+    let model_dir = idlewatt_models::testing::minilm_dir().unwrap_or_else(|e| panic!("{e}"));
+    let w = World::new();
+    let coordinator = Coordinator::start(idlewatt_coordinator::Config {
+        database: w.path("network.sqlite").to_string_lossy().into_owned(),
+        rate_limit_per_s: 1000.0,
+        rate_limit_burst: 1000.0,
+        embeddings_timeout: Duration::from_secs(500),
+        // The SDK's request waits for the node; lavapipe takes about a minute.
+        limits: idlewatt_coordinator::Limits { request_timeout: Duration::from_secs(600), ..Default::default() },
+        models: vec![idlewatt_coordinator::embed::registry::ModelSpec {
+            name: "all-MiniLM-L6-v2".into(),
+            dir: model_dir,
+        }],
+        ..Default::default()
+    });
+    let url = coordinator.url();
+    json(&w.client(Some(&url), &["wallet", "create", "--json"], ""));
+    json(&w.client(Some(&url), &["faucet", "--json"], ""));
+    let created = json(&w.client(Some(&url), &["keys", "create", "--label", "sdk", "--json"], ""));
+    let key = created["key"].as_str().unwrap().to_owned();
+    let _node = w.start_node(&url);
+
+    let fixture = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap())
+        .join("tests/fixtures/embeddings/minilm_reference.json");
+    let started = Instant::now();
+    let out = util::python::run(OPENAI_EMBEDDINGS, &[&url, &key, &fixture.to_string_lossy()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+    eprintln!("embeddings through the network in {:.1} s: {answer}", started.elapsed().as_secs_f64());
+    assert!(answer["min_cosine"].as_f64().unwrap() >= 0.9999, "{answer}");
+    // Billed by the model's own tokenizer, canaries not included.
+    assert_eq!(answer["prompt_tokens"], answer["tokens"], "{answer}");
+    assert_books_balance(&url);
+}

@@ -4,7 +4,6 @@
 //! per-invocation value in plain variables (no array a driver could demote to local
 //! memory). The registry embeds exactly the files on disk.
 
-
 use idlewatt::compute::kernels::{self, KernelChoice, KernelPath, Template};
 
 fn all_variants() -> Vec<KernelChoice> {
@@ -57,7 +56,8 @@ fn every_kernel_variant_parses_validates_and_compiles_to_spirv() {
 fn every_embedding_kernel_validates() {
     for name in idlewatt::embed::model::KERNELS {
         let source = kernels::template(name).expect("registered");
-        let module = naga::front::wgsl::parse_str(source).unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(source)));
+        let module =
+            naga::front::wgsl::parse_str(source).unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(source)));
         naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty())
             .validate(&module)
             .unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(source)));
@@ -66,7 +66,9 @@ fn every_embedding_kernel_validates() {
 
 #[test]
 fn every_shader_file_is_embedded_and_used() {
-    let dir = std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for tests")).join("shaders");
+    let dir =
+        std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for tests"))
+            .join("shaders");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .expect("shaders/ exists")
         .map(|e| e.expect("readable entry").path())

@@ -15,7 +15,8 @@ use idlewatt_models::CpuModel;
 
 fn main() -> anyhow::Result<()> {
     let path =
-        std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for tests")).join("../tests/fixtures/embeddings/minilm_reference.json");
+        std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for tests"))
+            .join("../tests/fixtures/embeddings/minilm_reference.json");
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(path)?)?;
     let items = v["items"].as_array().ok_or_else(|| anyhow::anyhow!("fixture has no items"))?;
     let ids: Vec<Vec<u32>> = items

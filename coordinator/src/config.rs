@@ -12,9 +12,9 @@ use idlewatt_protocol::TokenAmount;
 use idlewatt_protocol::client::ReferenceValue;
 
 use crate::chain::TreasuryKey;
-pub use crate::limits::Limits;
 use crate::embed::registry::ModelSpec;
 use crate::embeddings::EmbeddingsService;
+pub use crate::limits::Limits;
 
 /// Everything the operator can set.
 #[derive(Debug, Clone)]

@@ -120,7 +120,9 @@ async fn embeddings_inner(
     let sub = JobSubmission::Embeddings {
         model: req.model.clone(),
         input: texts,
-        max_price: TokenAmount(u128::MAX >> 1),
+        // OpenAI's API has no price cap: the balance (or the key's limit) is the cap, so
+        // the largest amount the ledger can hold.
+        max_price: TokenAmount(crate::money::MAX_AMOUNT),
         expires_in_s: Some(timeout.as_secs().max(1) + 60),
     };
     let job = match crate::jobs_api::submit_for(&st, &caller, &sub).await.map_err(from_api)? {

@@ -73,7 +73,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/v1/jobs/{id}/result", get(crate::jobs_api::result))
         .route("/v1/models", get(crate::openai_api::models))
         .route("/v1/embeddings", post(crate::openai_api::embeddings).layer(DefaultBodyLimit::max(JOB_BODY_LIMIT)))
-        .route("/v1/models/{sha256}/{file}", get(crate::embed::files::get_file))
+        .route("/v1/models/{sha256}/{*file}", get(crate::embed::files::get_file))
         .fallback(|| async { ApiError::not_found("no such endpoint (see /v1/network)") })
         .with_state(state)
 }
@@ -210,8 +210,11 @@ async fn lease(
     let calibration = NewJob { id: random_id()?, spec, reward };
     let part_id = random_id()?;
     let marks = LeaseMarks { source_range: &range, probation: probation.is_some() };
-    let issued = work::issue(&st.db, cfg, who, node, &lease_id, &part_id, limits, now, deadline, calibration, marks)
-        .await?
+    work::prepare_embeddings(&st.db, &st.models).await?;
+    let embeddings = work::EmbeddingsSource { models: &st.models, layout_seed: random_u64()? };
+    let issued =
+        work::issue(&st.db, cfg, who, node, &lease_id, &part_id, limits, now, deadline, calibration, marks, embeddings)
+            .await?
         .ok_or_else(|| {
             ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -291,7 +294,9 @@ async fn submit_result(
     }
     let withdrawn = match lease.status.as_str() {
         "released" => Some("this node released the lease; the job went back to the pool".to_owned()),
-        "cancelled" => Some(format!("this lease was withdrawn: {}", lease.reason.as_deref().unwrap_or("its job ended"))),
+        "cancelled" => {
+            Some(format!("this lease was withdrawn: {}", lease.reason.as_deref().unwrap_or("its job ended")))
+        }
         _ => None,
     };
     if let Some(message) = withdrawn {
@@ -312,16 +317,21 @@ async fn submit_result(
     let rng_seed = random_u64()?;
     let data = st.data.clone();
     let part_id = lease.job_id.clone();
+    let models = st.models.clone();
+    let layout = lease.layout_json.clone();
     let verdict = tokio::task::spawn_blocking(move || {
-        let verdict = crate::verification::judge(&data, &spec, &c, rounds, rng_seed)?;
+        let part = crate::verification::Part { spec: &spec, layout: layout.as_deref() };
+        let verdict = crate::verification::judge(&data, &models, part, c, rounds, rng_seed)?;
         // A client's verified block is kept before the verdict is recorded.
-        if verdict.is_ok() && matches!(spec, JobSpec::ClientMatmul { .. }) {
-            crate::results::store_block(&data, &part_id, &c).map_err(|e| crate::verification::JudgeError::Blob {
-                sha256: "result".into(),
-                reason: e.to_string(),
-            })?;
-        }
-        Ok::<_, crate::verification::JudgeError>(verdict)
+        Ok::<_, crate::verification::JudgeError>(match verdict {
+            Ok(Some(block)) => {
+                crate::results::store_block(&data, &part_id, &block)
+                    .map_err(|e| crate::verification::JudgeError::Store(e.to_string()))?;
+                Ok(())
+            }
+            Ok(None) => Ok(()),
+            Err(reason) => Err(reason),
+        })
     })
     .await
     .map_err(ApiError::internal)?

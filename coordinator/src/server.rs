@@ -186,7 +186,8 @@ pub async fn start(config: Config) -> Result<Handle, StartError> {
         }
         _ => None,
     };
-    let state = AppState { db: db.clone(), config: Arc::new(config), limiter, range_limiter, chain, payouts, data, models };
+    let state =
+        AppState { db: db.clone(), config: Arc::new(config), limiter, range_limiter, chain, payouts, data, models };
 
     let app = crate::frontdoor::wrap(crate::routes::router(state.clone()), &state);
     let server = tokio::spawn(crate::serve::serve(listener, app, state.config.limits.clone(), stopped.clone()));

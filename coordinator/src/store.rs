@@ -210,7 +210,7 @@ pub(crate) async fn expire_overdue(db: &Db, now_ms: i64) -> Result<u64, sqlx::Er
 }
 
 /// The columns [`spec_from_row`] reads, from `jobs j LEFT JOIN client_jobs cj`.
-pub(crate) const SPEC_COLUMNS: &str = "j.m, j.n, j.k, j.seed, j.reward_gwei, j.reward_wei, j.origin, j.row_start, cj.a_sha256, cj.b_sha256, cj.m AS cm, cj.precision";
+pub(crate) const SPEC_COLUMNS: &str = "j.m, j.n, j.k, j.seed, j.reward_gwei, j.reward_wei, j.origin, j.row_start, cj.a_sha256, cj.b_sha256, cj.m AS cm, cj.precision, j.spec_json";
 
 /// The join [`SPEC_COLUMNS`] need, after `jobs j`.
 pub(crate) const SPEC_JOIN: &str = "LEFT JOIN client_jobs cj ON cj.id = j.client_job_id";
@@ -220,6 +220,10 @@ pub(crate) fn spec_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<JobSpec, sqlx
     let dim = |c: &str| -> Result<u32, sqlx::Error> {
         u32::try_from(r.try_get::<i64, _>(c)?).map_err(|e| sqlx::Error::Decode(Box::new(e)))
     };
+    if let Some(json) = r.try_get::<Option<String>, _>("spec_json")? {
+        // Parts whose spec is not derivable from columns (embeddings batches).
+        return serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(Box::new(e)));
+    }
     if r.try_get::<String, _>("origin")? == "client" {
         let sha = |c: &str| -> Result<String, sqlx::Error> {
             r.try_get::<Option<String>, _>(c)?.ok_or_else(|| sqlx::Error::Protocol(format!("client part without {c}")))
@@ -261,13 +265,15 @@ pub(crate) struct LeaseInfo {
     pub(crate) price: TokenAmount,
     /// The client job of a client part.
     pub(crate) client_job_id: Option<String>,
+    /// An embeddings part's secret layout (JSON of `embed::layout::Layout`).
+    pub(crate) layout_json: Option<String>,
 }
 
 /// Looks a lease up with its job.
 pub(crate) async fn lease(db: &Db, lease_id: &str) -> Result<Option<LeaseInfo>, sqlx::Error> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT l.id, l.job_id, l.node, l.issued_at_ms, l.deadline_ms, l.status, l.result_sha256, l.reason,
-                j.price_gwei, j.price_wei, j.client_job_id, {SPEC_COLUMNS}
+                j.price_gwei, j.price_wei, j.client_job_id, j.layout_json, {SPEC_COLUMNS}
          FROM leases l JOIN jobs j ON j.id = l.job_id {SPEC_JOIN} WHERE l.id = $1"
     )))
     .bind(lease_id)
@@ -287,6 +293,7 @@ pub(crate) async fn lease(db: &Db, lease_id: &str) -> Result<Option<LeaseInfo>, 
             reward: reward_from_row(&r)?,
             price: money::to_amount(money::join(r.try_get("price_gwei")?, r.try_get("price_wei")?)),
             client_job_id: r.try_get("client_job_id")?,
+            layout_json: r.try_get("layout_json")?,
         })
     })
     .transpose()

@@ -14,11 +14,13 @@
 use alloy::primitives::Address;
 use idlewatt_protocol::TokenAmount;
 use idlewatt_protocol::client::{fee_of, part_price};
+use idlewatt_protocol::models::EmbeddingsBatch;
 use idlewatt_protocol::wire::{JobSpec, NodeLimits};
 use sqlx::{Row, SqliteConnection};
 
 use crate::client_store;
 use crate::config::Config;
+use crate::embed::registry::ModelRegistry;
 use crate::ledger::{self, BOOTSTRAP, FEES, escrow_account};
 use crate::money;
 use crate::store::{Db, LeaseInfo, NodeInfo, SPEC_COLUMNS, SPEC_JOIN, addr, spec_from_row};
@@ -108,6 +110,7 @@ pub(crate) async fn issue(
     deadline_ms: i64,
     calibration: NewJob,
     marks: LeaseMarks<'_>,
+    embeddings: EmbeddingsSource<'_>,
 ) -> Result<Option<IssuedLease>, sqlx::Error> {
     let node_addr = addr(who);
     let max_elems = i64::try_from(limits.max_buffer_bytes / 4).unwrap_or(i64::MAX);
@@ -117,7 +120,7 @@ pub(crate) async fn issue(
         "SELECT j.id, {SPEC_COLUMNS} FROM jobs j {SPEC_JOIN}
          WHERE j.status = 'open' AND j.m <= $1 AND j.n <= $1 AND j.k <= $1
            AND j.m * j.k <= $2 AND j.k * j.n <= $2 AND j.m * j.n <= $2
-           AND (j.origin = 'calibration' OR (cj.kind = 'matmul' AND cj.status IN ('queued', 'running')))
+           AND (j.origin = 'calibration' OR cj.status IN ('queued', 'running'))
            AND NOT EXISTS (SELECT 1 FROM leases WHERE leases.job_id = j.id AND leases.node = $3)
            AND $4 = 0
          ORDER BY (j.origin = 'client') DESC, j.created_at_ms LIMIT 1"
@@ -136,7 +139,10 @@ pub(crate) async fn issue(
         }),
         None => match cut_client_block(&mut tx, cfg, node, limits, part_id, now_ms).await? {
             Some(part) => Some(part),
-            None => calibration_job(&mut tx, calibration, now_ms).await?,
+            None => match cut_embeddings_batch(&mut tx, cfg, limits, part_id, now_ms, embeddings).await? {
+                Some(part) => Some(part),
+                None => calibration_job(&mut tx, calibration, now_ms).await?,
+            },
         },
     };
     let Some(issued) = issued else {
@@ -227,6 +233,134 @@ async fn cut_client_block(
             precision: r.try_get::<String, _>("precision")?.parse().unwrap_or_default(),
         };
         tracing::info!(client_job = %job_id, part = part_id, row_start = next, rows, price = %part, "client block cut");
+        return Ok(Some(IssuedLease { job_id: part_id.to_owned(), spec, reward }));
+    }
+    Ok(None)
+}
+
+/// What cutting an embeddings batch needs: the served models and randomness for the
+/// batch's secret layout.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EmbeddingsSource<'a> {
+    pub(crate) models: &'a ModelRegistry,
+    pub(crate) layout_seed: u64,
+}
+
+/// Starts loading (in the background) the verifier's side of every served model that
+/// has texts waiting, so [`issue`] can cut their batches once it is ready. A lease
+/// never waits for it: until then the node gets other work or none.
+pub(crate) async fn prepare_embeddings(db: &Db, models: &ModelRegistry) -> Result<(), sqlx::Error> {
+    if models.is_empty() {
+        return Ok(());
+    }
+    let waiting: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT model FROM client_jobs
+         WHERE status IN ('queued', 'running') AND kind = 'embeddings' AND next_unit < total_units AND model IS NOT NULL",
+    )
+    .fetch_all(db)
+    .await?;
+    for name in waiting {
+        if let Some(model) = models.get(&name) {
+            model.warm_up();
+        }
+    }
+    Ok(())
+}
+
+/// Client texts per embeddings batch (canaries come on top).
+pub(crate) const EMBED_BATCH_ROWS: u64 = 32;
+/// Canaries mixed into every embeddings batch.
+pub(crate) const EMBED_CANARIES: usize = 2;
+
+/// Cuts the next batch of texts from the oldest embeddings job whose model is served:
+/// the texts tokenized with the model's own tokenizer, two canaries shuffled in at
+/// secret positions (the layout stays with the part, never leaves the coordinator).
+async fn cut_embeddings_batch(
+    conn: &mut SqliteConnection,
+    cfg: &Config,
+    limits: NodeLimits,
+    part_id: &str,
+    now_ms: i64,
+    src: EmbeddingsSource<'_>,
+) -> Result<Option<IssuedLease>, sqlx::Error> {
+    if src.models.is_empty() {
+        return Ok(None);
+    }
+    let candidates = sqlx::query(
+        "SELECT id, model, input_json, total_units, next_unit, price_gwei, price_wei FROM client_jobs
+         WHERE status IN ('queued', 'running') AND kind = 'embeddings' AND next_unit < total_units
+         ORDER BY created_at_ms LIMIT 20",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for r in candidates {
+        let Some(model) = r.try_get::<Option<String>, _>("model")?.and_then(|m| src.models.get(&m)) else { continue };
+        // Loaded by `prepare_embeddings` before the transaction began.
+        let Some(reference) = model.loaded_reference() else { continue };
+        let u = |c: &str| -> Result<u64, sqlx::Error> {
+            u64::try_from(r.try_get::<i64, _>(c)?).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+        };
+        let (total, next) = (u("total_units")?, u("next_unit")?);
+        let texts: Vec<String> =
+            serde_json::from_str(&r.try_get::<Option<String>, _>("input_json")?.unwrap_or_default())
+                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        let rows = EMBED_BATCH_ROWS.min(total - next);
+        let Some(slice) = texts.get(next as usize..(next + rows) as usize) else { continue };
+        let client_ids = model.tokenizer.encode(slice).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+        let longest = client_ids.iter().map(Vec::len).max().unwrap_or(0);
+        if longest > limits.max_dim as usize {
+            continue;
+        }
+        let mut picker = crate::embed::verify::Picker::new(src.layout_seed);
+        let canaries: Vec<usize> = picker.sample(reference.canaries.sequences.len(), EMBED_CANARIES);
+        let local: Vec<usize> = (0..client_ids.len()).collect();
+        let layout = crate::embed::layout::Layout::shuffled(&local, &canaries, &mut picker);
+        let sequences: Vec<Vec<u32>> = layout
+            .slots
+            .iter()
+            .map(|slot| match *slot {
+                crate::embed::layout::Slot::Client(i) => client_ids[i].clone(),
+                crate::embed::layout::Slot::Canary(c) => reference.canaries.sequences[c].clone(),
+            })
+            .collect();
+        let (layers, hidden, intermediate) = reference.shape;
+        let flops = EmbeddingsBatch::estimate_flops(&sequences, layers, hidden, intermediate);
+        let spec =
+            JobSpec::Embeddings(EmbeddingsBatch { model: model.manifest.clone(), dim: model.dim, sequences, flops });
+        let job_id: String = r.try_get("id")?;
+        let price = money::to_amount(money::join(r.try_get("price_gwei")?, r.try_get("price_wei")?));
+        let part = part_price(price, next, next + rows, total);
+        let reward = TokenAmount(part.0 - fee_of(part, cfg.fee_bps).0);
+        let (pg, pw) = limbs(part)?;
+        let (rg, rw) = limbs(reward)?;
+        let spec_json = serde_json::to_string(&spec).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        let layout_json = serde_json::to_string(&layout).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        sqlx::query(
+            "INSERT INTO jobs (id, kind, m, n, k, seed, reward_gwei, reward_wei, status, created_at_ms,
+                               origin, client_job_id, row_start, price_gwei, price_wei, spec_json, layout_json)
+             VALUES ($1, 'client_embeddings', $2, $3, $4, 0, $5, $6, 'leased', $7, 'client', $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(part_id)
+        .bind(as_i64(rows))
+        .bind(i64::from(model.dim))
+        .bind(as_i64(longest as u64))
+        .bind(rg)
+        .bind(rw)
+        .bind(now_ms)
+        .bind(&job_id)
+        .bind(as_i64(next))
+        .bind(pg)
+        .bind(pw)
+        .bind(spec_json)
+        .bind(layout_json)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query("UPDATE client_jobs SET next_unit = next_unit + $1, status = 'running' WHERE id = $2")
+            .bind(as_i64(rows))
+            .bind(&job_id)
+            .execute(&mut *conn)
+            .await?;
+        tracing::info!(client_job = %job_id, part = part_id, row_start = next, rows, price = %part, "embeddings batch cut");
         return Ok(Some(IssuedLease { job_id: part_id.to_owned(), spec, reward }));
     }
     Ok(None)

@@ -21,7 +21,8 @@ struct Fixture {
 
 fn fixture() -> Fixture {
     let path =
-        std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for tests")).join("../tests/fixtures/embeddings/minilm_reference.json");
+        std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for tests"))
+            .join("../tests/fixtures/embeddings/minilm_reference.json");
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
     let items = v["items"].as_array().unwrap();
     // Short inputs keep the CPU reference quick; plenty of variety remains.

@@ -49,7 +49,8 @@ fn minilm_ids_match_bert_uncased_and_truncate_at_256() {
 #[test]
 fn ids_equal_the_python_tokenizers_on_the_reference_fixture() {
     let path =
-        std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for tests")).join("../tests/fixtures/embeddings/minilm_reference.json");
+        std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for tests"))
+            .join("../tests/fixtures/embeddings/minilm_reference.json");
     let fixture: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     let items = fixture["items"].as_array().unwrap();
     assert!(items.len() >= 200, "{} items", items.len());

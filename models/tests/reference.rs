@@ -24,7 +24,9 @@ struct Item {
 }
 
 fn fixture() -> Fixture {
-    let path = std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for tests")).join("../tests/fixtures/embeddings/minilm_reference.json");
+    let path =
+        std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for tests"))
+            .join("../tests/fixtures/embeddings/minilm_reference.json");
     let text = std::fs::read_to_string(path).expect("the fixture is in the repository");
     serde_json::from_str(&text).expect("the fixture is valid JSON")
 }

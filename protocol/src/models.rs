@@ -8,10 +8,18 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-/// The files of a sentence-transformers folder a node needs, in the order they are
+/// The files of a sentence-transformers folder a node may get, in the order they are
 /// fetched (small first, so a bad model is found before its weights are downloaded).
-/// The tokenizer stays on the coordinator: nodes receive token ids.
-pub const MODEL_FILES: [&str; 2] = ["config.json", "model.safetensors"];
+/// `config.json` and the weights are required; `modules.json` (whether the vectors are
+/// L2-normalised), the pooling module's `1_Pooling/config.json` (mean or CLS) and
+/// `sentence_bert_config.json` (the maximum length) are sent when the folder has them,
+/// so the node computes exactly what the coordinator's reference computes. The
+/// tokenizer stays on the coordinator: nodes receive token ids.
+pub const MODEL_FILES: [&str; 5] =
+    ["config.json", "modules.json", "1_Pooling/config.json", "sentence_bert_config.json", "model.safetensors"];
+
+/// The files of [`MODEL_FILES`] a model cannot do without.
+pub const REQUIRED_MODEL_FILES: [&str; 2] = ["config.json", "model.safetensors"];
 
 /// One file of a model: what it is called in the model's folder, its SHA-256 (lowercase
 /// hex) and size in bytes.
@@ -72,12 +80,30 @@ pub struct EmbeddingsBatch {
     pub dim: u32,
     /// The sequences, token ids.
     pub sequences: Vec<Vec<u32>>,
+    /// The coordinator's estimate of the batch's floating-point operations (from the
+    /// model's configuration): for display and sizing, never for pay.
+    #[serde(default)]
+    pub flops: u64,
 }
 
 impl EmbeddingsBatch {
     /// Values in the answer: sequences × dim.
     pub fn result_len(&self) -> usize {
         self.sequences.len() * self.dim as usize
+    }
+
+    /// Floating-point operations of a BERT-family encoder over `sequences`: per layer,
+    /// the Q/K/V/output projections (4h² per token), the feed-forward (2·h·i per
+    /// token) and attention (2·h·len per token), each a multiply-add (×2).
+    pub fn estimate_flops(sequences: &[Vec<u32>], layers: u64, hidden: u64, intermediate: u64) -> u64 {
+        let per_token = 2 * layers * (4 * hidden * hidden + 2 * hidden * intermediate);
+        sequences
+            .iter()
+            .map(|s| {
+                let len = s.len() as u64;
+                len.saturating_mul(per_token).saturating_add(2 * layers * 2 * hidden * len * len)
+            })
+            .fold(0u64, u64::saturating_add)
     }
 
     /// Tokens in the batch (what the work is priced by).

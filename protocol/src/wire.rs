@@ -126,6 +126,10 @@ pub enum JobSpec {
         #[serde(default)]
         precision: Precision,
     },
+    /// A batch of a client's texts (as token ids) to embed with a served model; the
+    /// node downloads the model's files once (`GET /v1/models/{sha256}/{file}`) and
+    /// submits one L2-normalised vector per sequence, in order (sequences × dim, f32).
+    Embeddings(crate::models::EmbeddingsBatch),
 }
 
 /// Who pays for a job.
@@ -139,30 +143,44 @@ pub enum WorkOrigin {
 }
 
 impl JobSpec {
-    /// Floating-point operations of the job (2·rows·n·k for a matmul).
+    /// Floating-point operations of the job (2·rows·n·k for a matmul; the
+    /// coordinator's estimate from the model's configuration for embeddings).
     pub fn flops(&self) -> u128 {
+        if let Self::Embeddings(batch) = self {
+            return u128::from(batch.flops);
+        }
         let (m, n, k) = self.dims();
         2 * u128::from(m) * u128::from(n) * u128::from(k)
     }
 
-    /// Values in the result (rows·n for a matmul).
+    /// Values in the result (rows·n for a matmul, sequences·dim for embeddings).
     pub fn result_len(&self) -> usize {
         let (m, n, _) = self.dims();
         m as usize * n as usize
     }
 
-    /// (rows of the result, n, k): what the node multiplies.
+    /// (rows of the result, n, k): what the node multiplies; for embeddings
+    /// (sequences, dim, longest sequence).
     pub fn dims(&self) -> (u32, u32, u32) {
-        match *self {
-            Self::Matmul { m, n, k, .. } => (m, n, k),
-            Self::ClientMatmul { n, k, rows, .. } => (rows, n, k),
+        match self {
+            Self::Matmul { m, n, k, .. } => (*m, *n, *k),
+            Self::ClientMatmul { n, k, rows, .. } => (*rows, *n, *k),
+            Self::Embeddings(b) => {
+                let longest = b.sequences.iter().map(Vec::len).max().unwrap_or(0);
+                (
+                    u32::try_from(b.sequences.len()).unwrap_or(u32::MAX),
+                    b.dim,
+                    u32::try_from(longest).unwrap_or(u32::MAX),
+                )
+            }
         }
     }
 
-    /// The inputs' precision.
+    /// The inputs' precision (embeddings run in f32).
     pub fn precision(&self) -> Precision {
         match *self {
             Self::Matmul { precision, .. } | Self::ClientMatmul { precision, .. } => precision,
+            Self::Embeddings(_) => Precision::F32,
         }
     }
 
@@ -170,7 +188,7 @@ impl JobSpec {
     pub fn origin(&self) -> WorkOrigin {
         match self {
             Self::Matmul { .. } => WorkOrigin::Calibration,
-            Self::ClientMatmul { .. } => WorkOrigin::Client,
+            Self::ClientMatmul { .. } | Self::Embeddings(_) => WorkOrigin::Client,
         }
     }
 }

@@ -242,6 +242,11 @@ impl ModelCache {
         let mut done_before = 0u64;
         for f in &m.files {
             let dest = dir.join(&f.name);
+            // `1_Pooling/config.json` lives in a subfolder (the name is one of
+            // MODEL_FILES, checked before anything is written).
+            if let Some(parent) = dest.parent() {
+                std::fs::create_dir_all(parent).map_err(|source| CacheError::Io { path: parent.to_owned(), source })?;
+            }
             let complete = std::fs::metadata(&dest).is_ok_and(|md| md.len() == f.size)
                 && download::sha256_of(&dest).is_ok_and(|h| h == f.sha256);
             if !complete {

@@ -459,7 +459,9 @@ impl CoordinatorClient {
 /// protocol error quoting the start of whatever else came back.
 pub(crate) fn error_of(status: StatusCode, bytes: &[u8], retry_after: Option<Duration>) -> ClientError {
     match serde_json::from_slice::<ErrorBody>(bytes) {
-        Ok(b) => ClientError::Api { status: status.as_u16(), kind: b.error.kind, message: b.error.message, retry_after },
+        Ok(b) => {
+            ClientError::Api { status: status.as_u16(), kind: b.error.kind, message: b.error.message, retry_after }
+        }
         Err(_) => ClientError::Protocol { status: status.as_u16(), detail: snippet(bytes, status) },
     }
 }

@@ -34,7 +34,8 @@ use super::client::{ClientError, CoordinatorClient, RetryPolicy};
 use super::outbox::{Outbox, OutboxError, PendingResult};
 use super::signer::RequestSigner;
 use crate::compute::MatmulDims;
-use crate::node::{ClientBlock, Job, JobSource, JobSourceError};
+use crate::model_cache::{DEFAULT_QUOTA_BYTES, ModelCache};
+use crate::node::{ClientBlock, EmbedWork, Job, JobSource, JobSourceError};
 use crate::paths::DataDirs;
 
 /// Input blobs kept in the node's cache.
@@ -92,6 +93,8 @@ pub struct NetworkJobs {
     not_before: Option<Instant>,
     /// The blob cache folder.
     blobs: PathBuf,
+    /// Models for embeddings batches.
+    models: ModelCache,
 }
 
 /// Wait after a 429 that named no time.
@@ -134,6 +137,7 @@ impl NetworkJobs {
             reclaimed: false,
             not_before: None,
             blobs: data.join("blobs"),
+            models: ModelCache::in_data(data, DEFAULT_QUOTA_BYTES),
         })
     }
 
@@ -344,6 +348,7 @@ impl NetworkJobs {
                 dims: MatmulDims { m: *m, n: *n, k: *k },
                 seed: *seed,
                 client: None,
+                embed: None,
             }),
             JobSpec::ClientMatmul { a_sha256, b_sha256, n, k, row_start, rows, .. } => {
                 let a = cached_blob(&self.runtime, &self.client, &self.blobs, a_sha256)?;
@@ -353,6 +358,32 @@ impl NetworkJobs {
                     dims: MatmulDims { m: *rows, n: *n, k: *k },
                     seed: 0,
                     client: Some(ClientBlock { a, b, row_start: *row_start }),
+                    embed: None,
+                })
+            }
+            JobSpec::Embeddings(batch) => {
+                // Downloaded once (resumed if interrupted), checked against the
+                // lease's hashes, kept under the cache's quota.
+                let span = tracing::info_span!("model", name = %batch.model.name);
+                let mut last_logged = 0u64;
+                let model_dir = self
+                    .runtime
+                    .block_on(self.models.ensure(self.client.url(), &batch.model, &mut |p| {
+                        if p.done_bytes >= last_logged + 16 * 1024 * 1024 || p.done_bytes == p.total_bytes {
+                            last_logged = p.done_bytes;
+                            tracing::info!(done = p.done_bytes, total = p.total_bytes, "downloading the model");
+                        }
+                        true
+                    }))
+                    .map_err(|e| format!("model {}: {e}", batch.model.name))?;
+                drop(span);
+                let (rows, dim, longest) = lease.job.dims();
+                Ok(Job {
+                    id: lease.lease_id.clone(),
+                    dims: MatmulDims { m: rows, n: dim, k: longest },
+                    seed: 0,
+                    client: None,
+                    embed: Some(EmbedWork { model_dir, sequences: batch.sequences.clone(), flops: batch.flops }),
                 })
             }
         }
@@ -378,7 +409,12 @@ impl JobSource for NetworkJobs {
                 self.leases.insert(lease.lease_id.clone(), lease);
                 Ok(job)
             }
-            Err(ClientError::Api { kind: ErrorKind::RateLimited | ErrorKind::NoPaidWork, retry_after, message, .. }) => {
+            Err(ClientError::Api {
+                kind: ErrorKind::RateLimited | ErrorKind::NoPaidWork,
+                retry_after,
+                message,
+                ..
+            }) => {
                 let wait = retry_after.unwrap_or(DEFAULT_RETRY_AFTER);
                 tracing::info!(?wait, message, "coordinator asked us to wait");
                 self.not_before = Some(Instant::now() + wait);

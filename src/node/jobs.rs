@@ -26,6 +26,21 @@ pub struct Job {
     /// A client's block: where its inputs are.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client: Option<ClientBlock>,
+    /// An embeddings batch instead of a matmul.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embed: Option<EmbedWork>,
+}
+
+/// An embeddings batch: the model's folder (downloaded and hash-checked by the source)
+/// and the token-id sequences to embed, one vector each.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmbedWork {
+    /// The model's sentence-transformers folder.
+    pub model_dir: PathBuf,
+    /// The sequences.
+    pub sequences: Vec<Vec<u32>>,
+    /// The coordinator's estimate of the work (for the owner's statistics).
+    pub flops: u64,
 }
 
 /// The inputs of a client block: the whole A and B as `.npy` files (downloaded and
@@ -64,6 +79,14 @@ fn read_npy(path: &Path) -> Result<(Vec<u8>, npy::Header), InputError> {
 }
 
 impl Job {
+    /// Floating-point operations of the job (an estimate for embeddings).
+    pub fn flops(&self) -> f64 {
+        match &self.embed {
+            Some(e) => e.flops as f64,
+            None => self.dims.flops(),
+        }
+    }
+
     /// A and B: generated from the seed exactly as the coordinator generates them, or
     /// for a client block the rows of A it covers and the whole B, from their files.
     pub fn inputs(&self) -> Result<(Vec<f32>, Vec<f32>), InputError> {
@@ -134,6 +157,7 @@ impl JobSource for LocalJobs {
             dims: MatmulDims::square(self.size),
             seed: self.next * 7919,
             client: None,
+            embed: None,
         })
     }
 
@@ -184,7 +208,13 @@ mod tests {
         std::fs::write(dir.path().join("a.npy"), npy::write_f32(5, 4, &a)).expect("write");
         std::fs::write(dir.path().join("b.npy"), npy::write_f32(4, 2, &b)).expect("write");
         let block = ClientBlock { a: dir.path().join("a.npy"), b: dir.path().join("b.npy"), row_start: 1 };
-        let job = Job { id: "x".into(), dims: MatmulDims { m: 3, n: 2, k: 4 }, seed: 0, client: Some(block.clone()) };
+        let job = Job {
+            id: "x".into(),
+            dims: MatmulDims { m: 3, n: 2, k: 4 },
+            seed: 0,
+            client: Some(block.clone()),
+            embed: None,
+        };
         let (ra, rb) = job.inputs().expect("inputs");
         assert_eq!(ra, a[4..16].to_vec());
         assert_eq!(rb, b);

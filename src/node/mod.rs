@@ -22,7 +22,7 @@ use thiserror::Error;
 use tokio::sync::{broadcast, mpsc};
 
 pub use events::{Event, EventKind, NodeState, Reason, Sample, download_line};
-pub use jobs::{ClientBlock, Job, JobSource, JobSourceError, LocalJobs};
+pub use jobs::{ClientBlock, EmbedWork, Job, JobSource, JobSourceError, LocalJobs};
 
 use crate::compute::{AdapterPolicy, CancelToken, GpuProfile};
 use crate::config::{RunMode, Settings};

@@ -82,7 +82,7 @@ mod tests {
     fn round_trips_and_sets_damage_aside() {
         let dir = tempfile::tempdir().expect("tempdir");
         assert!(load(dir.path()).is_none());
-        let job = Job { id: "j1".into(), dims: MatmulDims { m: 2, n: 3, k: 4 }, seed: 9, client: None };
+        let job = Job { id: "j1".into(), dims: MatmulDims { m: 2, n: 3, k: 4 }, seed: 9, client: None, embed: None };
         let cursor = Cursor { row0: 0, rows: 64, col0: 0, cols: 64, k0: 16 };
         let s = SuspendedMatmul {
             dims: job.dims,

@@ -19,6 +19,7 @@ use super::events::{Event, EventKind};
 use super::jobs::{Job, JobSource, JobSourceError};
 use super::partial;
 use crate::compute::{AdapterPolicy, CancelToken, ComputeError, Engine, GpuProfile, RunState, SuspendedMatmul};
+use crate::embed::{EmbedError, EmbedModel};
 
 /// Commands to the worker.
 #[derive(Debug)]
@@ -144,8 +145,11 @@ impl State {
             }
         };
         if let Some(engine) = engine {
+            // An embeddings model stays on the GPU while the worker computes, and goes
+            // with the engine when it stops (nothing held while the owner is active).
+            let mut model: Option<(PathBuf, EmbedModel)> = None;
             while !self.cancel.is_cancelled() {
-                match self.run_one(&engine) {
+                match self.run_one(&engine, &mut model) {
                     Ok(Some(at)) => {
                         stopped_at = at;
                         break;
@@ -166,11 +170,18 @@ impl State {
 
     /// Runs (or resumes) one job. `Ok(Some(last slice end))` when cancelled mid-job,
     /// `Ok(None)` when done.
-    fn run_one(&mut self, engine: &Engine) -> Result<Option<Instant>, Report> {
+    fn run_one(
+        &mut self,
+        engine: &Engine,
+        model: &mut Option<(PathBuf, EmbedModel)>,
+    ) -> Result<Option<Instant>, Report> {
         let (job, suspended) = match self.current.take() {
             Some(c) => c,
             None => (self.jobs.next_job().map_err(Report::SourceError)?, None),
         };
+        if job.embed.is_some() {
+            return self.run_embed(engine, job, model);
+        }
         let span = tracing::info_span!("job", id = %job.id, m = job.dims.m, n = job.dims.n, k = job.dims.k);
         let _enter = span.enter();
         // Unreadable inputs cannot get better by retrying: drop the job (its lease
@@ -239,6 +250,84 @@ impl State {
                 self.current = Some((job, suspended));
                 Err(Report::GpuError(e))
             }
+        }
+    }
+
+    /// Runs one embeddings batch: the model uploaded once per engine, the batch cut
+    /// into short dispatches with the duty cycle applied between them. A batch is a
+    /// fraction of a second to a few seconds of work, so an interrupted batch is kept
+    /// and run again from its start (not from the middle) when the owner is away again.
+    fn run_embed(
+        &mut self,
+        engine: &Engine,
+        job: Job,
+        model: &mut Option<(PathBuf, EmbedModel)>,
+    ) -> Result<Option<Instant>, Report> {
+        let Some(work) = job.embed.clone() else { return Ok(None) };
+        let span =
+            tracing::info_span!("embed", id = %job.id, rows = work.sequences.len(), model = %work.model_dir.display());
+        let _enter = span.enter();
+        let unusable = |e: String| Report::SourceError(JobSourceError::Rejected(e));
+        if model.as_ref().is_none_or(|(dir, _)| *dir != work.model_dir) {
+            *model = None; // free the previous model's buffers first
+            let weights = idlewatt_models::Weights::load_dir(&work.model_dir)
+                .map_err(|e| unusable(format!("model {}: {e}", work.model_dir.display())))?;
+            let uploaded = match EmbedModel::upload(engine, &weights) {
+                Ok(m) => m,
+                Err(EmbedError::Compute(e)) => {
+                    self.current = Some((job, None));
+                    return Err(Report::GpuError(e));
+                }
+                Err(e) => return Err(unusable(e.to_string())),
+            };
+            *model = Some((work.model_dir.clone(), uploaded));
+        }
+        let Some((_, m)) = model.as_ref() else { return Ok(None) };
+        self.running_job.set(Some(job.id.clone()));
+        let (duty, cancel, events, job_id) =
+            (self.duty.clone(), self.cancel.clone(), self.events.clone(), job.id.clone());
+        let mut last_progress = Instant::now();
+        let mut gpu_time = Duration::ZERO;
+        let outcome = m.embed(engine, &work.sequences, &self.cancel, &mut |step| {
+            gpu_time += step.elapsed;
+            if last_progress.elapsed() >= Duration::from_millis(250) {
+                last_progress = Instant::now();
+                let kind = EventKind::Progress { job_id: job_id.clone(), fraction: step.fraction_done };
+                let _ = events.send(Event::now(kind));
+            }
+            let d = duty.get();
+            if d < 0.999 {
+                cancel.sleep(step.elapsed.mul_f64((1.0 - d) / d.max(0.01)));
+            }
+        });
+        let stopped = Instant::now();
+        self.running_job.set(None);
+        match outcome {
+            Ok(vectors) => {
+                let flat: Vec<f32> = vectors.into_iter().flatten().collect();
+                match self.jobs.submit(&job, flat) {
+                    Ok(()) => {
+                        self.emit(EventKind::JobDone {
+                            job_id: job.id.clone(),
+                            flops: job.flops(),
+                            gpu_seconds: gpu_time.as_secs_f64(),
+                        });
+                        Ok(None)
+                    }
+                    Err(e) => Err(Report::SourceError(e)),
+                }
+            }
+            Err(EmbedError::Compute(ComputeError::Cancelled)) => {
+                self.current = Some((job, None));
+                Ok(Some(stopped))
+            }
+            Err(EmbedError::Compute(e)) => {
+                self.current = Some((job, None));
+                Err(Report::GpuError(e))
+            }
+            // The batch itself is unusable here (too long for this device, bad ids):
+            // drop it; its lease lapses and another node gets it.
+            Err(e) => Err(unusable(e.to_string())),
         }
     }
 }

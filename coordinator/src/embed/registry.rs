@@ -9,7 +9,7 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use idlewatt_protocol::models::{MODEL_FILES, ModelFile, ModelManifest};
+use idlewatt_protocol::models::{MODEL_FILES, ModelFile, ModelManifest, REQUIRED_MODEL_FILES};
 use sha2::{Digest, Sha256};
 
 use super::tokenize::{TextTokenizer, TokenizeError};
@@ -91,6 +91,63 @@ pub struct ServedModel {
     pub max_len: usize,
     /// Its tokenizer.
     pub tokenizer: TextTokenizer,
+    /// The verifier's side (CPU model, canaries), loaded on first use: a coordinator
+    /// that never gets an embeddings job never holds the weights in memory.
+    reference: std::sync::OnceLock<Result<Arc<Reference>, String>>,
+    /// Whether [`ServedModel::warm_up`] started the load.
+    loading: std::sync::atomic::AtomicBool,
+}
+
+/// What verifying a model's batches needs: the independent CPU implementation, the
+/// canaries computed with it, and the shape that estimates a batch's work.
+#[derive(Debug)]
+pub struct Reference {
+    /// The CPU model.
+    pub cpu: Arc<idlewatt_models::CpuModel>,
+    /// Its canaries.
+    pub canaries: super::canary::Canaries,
+    /// Layers, hidden size, feed-forward size.
+    pub shape: (u64, u64, u64),
+}
+
+impl ServedModel {
+    /// The verifier's side if it is loaded.
+    pub fn loaded_reference(&self) -> Option<Arc<Reference>> {
+        self.reference.get().and_then(|r| r.as_ref().ok()).cloned()
+    }
+
+    /// The verifier's side, loaded (and its canaries computed) on first use; blocking,
+    /// and a second caller waits for the first's load. A failure is kept: the files do
+    /// not change while the coordinator runs.
+    pub fn reference(&self) -> Result<Arc<Reference>, String> {
+        self.reference
+            .get_or_init(|| {
+                let cpu = Arc::new(idlewatt_models::CpuModel::load_dir(&self.dir).map_err(|e| e.to_string())?);
+                let canaries = super::canary::Canaries::prepare(&self.tokenizer, &cpu).map_err(|e| e.to_string())?;
+                let c = &cpu.weights().config;
+                let shape = (c.num_layers as u64, c.hidden_size as u64, c.intermediate_size as u64);
+                Ok(Arc::new(Reference { cpu, canaries, shape }))
+            })
+            .clone()
+    }
+
+    /// Starts loading the verifier's side in the background (once); `true` if it is
+    /// ready now.
+    pub fn warm_up(self: &Arc<Self>) -> bool {
+        if self.reference.get().is_some() {
+            return true;
+        }
+        if !self.loading.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            let model = self.clone();
+            std::thread::spawn(move || match model.reference() {
+                Ok(_) => tracing::info!(model = %model.manifest.name, "embeddings verifier ready"),
+                Err(e) => {
+                    tracing::error!(model = %model.manifest.name, error = %e, "cannot load the model's verifier; its jobs wait")
+                }
+            });
+        }
+        false
+    }
 }
 
 /// A file a node may download.
@@ -186,6 +243,7 @@ fn load_one(spec: &ModelSpec) -> Result<ServedModel, ModelError> {
         .map_err(|source| ModelError::Tokenizer { model: model.clone(), source })?;
     let files = MODEL_FILES
         .iter()
+        .filter(|name| REQUIRED_MODEL_FILES.contains(name) || spec.dir.join(name).is_file())
         .map(|name| {
             let path = spec.dir.join(name);
             let (sha256, size) =
@@ -199,6 +257,8 @@ fn load_one(spec: &ModelSpec) -> Result<ServedModel, ModelError> {
         dim: dim as u32,
         max_len,
         tokenizer,
+        reference: std::sync::OnceLock::new(),
+        loading: std::sync::atomic::AtomicBool::new(false),
     })
 }
 

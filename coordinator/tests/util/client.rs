@@ -189,6 +189,7 @@ pub async fn work_all(node: &super::Node) -> usize {
         let c = match lease.job {
             JobSpec::ClientMatmul { .. } => compute_block(node, &lease).await,
             JobSpec::Matmul { .. } => super::compute(&lease.job),
+            JobSpec::Embeddings(_) => panic!("this helper serves matmul work only"),
         };
         let r = node.submit(&lease, &ResultSubmission::new(&c)).await;
         assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());

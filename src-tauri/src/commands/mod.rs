@@ -65,7 +65,13 @@ mod tests {
         let path = dir.path().join("bindings.ts");
         crate::write_bindings(&specta_builder(), &path).unwrap();
         let ts = std::fs::read_to_string(&path).unwrap();
-        let contract = std::fs::read_to_string(std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for tests")).join("../docs/app-ipc.md")).unwrap();
+        let contract = std::fs::read_to_string(
+            std::path::PathBuf::from(
+                std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for tests"),
+            )
+            .join("../docs/app-ipc.md"),
+        )
+        .unwrap();
         let commands: Vec<&str> = contract
             .lines()
             .filter_map(|l| l.strip_prefix("| `")?.split('`').next())
@@ -84,7 +90,10 @@ mod tests {
                 "{name} (command {camel} or event) missing from the bindings"
             );
         }
-        let ui = std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for tests")).join("../ui/src/bindings.ts");
+        let ui = std::path::PathBuf::from(
+            std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for tests"),
+        )
+        .join("../ui/src/bindings.ts");
         let ui = ui.as_path();
         if std::env::var_os("IDLEWATT_WRITE_BINDINGS").is_some() {
             std::fs::write(ui, &ts).unwrap();
