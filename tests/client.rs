@@ -199,9 +199,9 @@ except openai.AuthenticationError as e:
 fn a_client_funds_multiplies_numpys_matrices_and_numpy_agrees() {
     let w = World::new();
     let coordinator = coordinator(&w.path("network.sqlite"));
-    let url = coordinator.url();
-    let url = Some(url.as_str());
-    let _node = w.start_node(url.unwrap());
+    let base = coordinator.url();
+    let url = Some(base.as_str());
+    let _node = w.start_node(&base);
 
     // The client's wallet is its own keyring entry, apart from the node's.
     let client = json(&w.client(url, &["wallet", "create", "--json"], ""));
@@ -262,7 +262,7 @@ fn a_client_funds_multiplies_numpys_matrices_and_numpy_agrees() {
     let (code, _, doc) = failure(&w.client(url, &["job", "nosuchjob", "--json"], ""));
     assert_eq!((code, &doc["error"]["status"]), (1, &Value::from(404)), "{doc}");
 
-    assert_books_balance(url.unwrap());
+    assert_books_balance(&base);
 }
 
 #[test]

@@ -4,6 +4,8 @@
 //! real all-MiniLM-L6-v2 against sentence-transformers' own vectors; cancel, suspend
 //! and resume; bad batches refused before anything is allocated.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod util;
 
 use idlewatt::compute::{CancelToken, ComputeError};

@@ -4,6 +4,8 @@
 //! encoded from its token ids and must agree at cosine ≥ 0.9999. Also: a synthetic model
 //! is invariant to how sequences are grouped into a batch.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use idlewatt_models::{
     CpuModel, ModelError, cpu,
     testing::{minilm_dir, synthetic_weights, tiny_config},

@@ -501,7 +501,7 @@ mod tests {
         let file = with_header(1, "{\"shape\": (2,3), \"fortran_order\": False, \"descr\": \"<f4\"}", &data);
         assert_eq!(read(&file, BIG).unwrap().cols, 3);
         let ours = write_f32(2, 3, &[0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
-        assert_eq!(ours.len() % 64, 24 % 64); // header is a multiple of 64, data 24 bytes
+        assert_eq!(ours.len() % 64, 24); // header is a multiple of 64, data 24 bytes
         assert_eq!(&ours[ours.len() - 24..], &data[..]);
         assert_eq!(read_header(&ours, BIG).unwrap().data_offset % 64, 0);
     }

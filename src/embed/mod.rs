@@ -25,7 +25,7 @@
 //! - [`plan`]: the stages of the forward pass and how each is cut into short dispatches.
 //! - [`params`]: the kernels' uniform block and shared constants.
 //! - [`reference`]: CPU references of each kernel, for the known-answer tests.
-//! - [`error`]: [`EmbedError`].
+//! - [`error`]: [`EmbedError`], what can go wrong.
 
 pub mod error;
 pub mod model;

@@ -69,7 +69,7 @@ mod tests {
 
     fn module(name: &str) -> naga::Module {
         let source = kernels::template(name).unwrap_or_default();
-        naga::front::wgsl::parse_str(&source).unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(&source)))
+        naga::front::wgsl::parse_str(source).unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(source)))
     }
 
     fn constant(module: &naga::Module, name: &str) -> Option<u32> {
