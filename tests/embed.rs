@@ -199,8 +199,10 @@ fn minilm_on_the_gpu_agrees_with_sentence_transformers() {
 
     let engine = util::engine();
     let model = EmbedModel::upload(&engine, &weights).unwrap();
-    // Every tenth sentence by length, and the longest (lavapipe on two cores takes
-    // about 3 s a sentence in a debug build; `examples/embed_bench` runs all 219).
+    // Every tenth sentence by length, and the longest, in length-sorted batches of 4
+    // so short sentences are not padded to the longest (lavapipe on two cores is slow:
+    // one batch of all 23 padded to 256 tokens took ten minutes; `examples/embed_bench`
+    // runs all 219).
     let mut by_len: Vec<usize> = (0..fx.items.len()).collect();
     by_len.sort_by_key(|&i| fx.items[i].ids.len());
     let mut order: Vec<usize> = by_len.iter().copied().step_by(10).collect();
@@ -211,7 +213,7 @@ fn minilm_on_the_gpu_agrees_with_sentence_transformers() {
     let mut vectors = vec![Vec::new(); fx.items.len()];
     let mut max_submit = std::time::Duration::ZERO;
     let started = std::time::Instant::now();
-    for chunk in order.chunks(32) {
+    for chunk in order.chunks(4) {
         let seqs: Vec<Vec<u32>> = chunk.iter().map(|&i| fx.items[i].ids.clone()).collect();
         let mut run = model.start(&engine, &seqs).unwrap();
         assert_eq!(run.run(&never, &mut |_| {}).unwrap(), RunState::Done);

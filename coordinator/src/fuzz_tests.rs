@@ -35,6 +35,12 @@ async fn app() -> Router {
         ..Config::default()
     };
     let db = crate::store::connect(&config.database).await.unwrap();
+    // What `server::start` does for a calibration budget: leases have paid work.
+    let mut conn = db.acquire().await.unwrap();
+    crate::ledger::top_up_bootstrap(&mut conn, config.bootstrap_budget, idlewatt_protocol::auth::now_ms())
+        .await
+        .unwrap();
+    drop(conn);
     let data = crate::datadir::DataDir::open(None, &config.database).unwrap();
     let state = AppState {
         data,

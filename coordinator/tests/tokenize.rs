@@ -37,9 +37,13 @@ fn minilm_ids_match_bert_uncased_and_truncate_at_256() {
     assert_eq!(ids[2].len(), 256);
     assert_eq!((ids[2][0], ids[2][255]), (101, 102));
     assert_eq!(ids[3], vec![101, 1996, 4633, 2003, 8403, 2651, 1012, 102]);
-    // The served files: config and weights, hashed.
+    // The served files: config, the sentence-transformers modules (pooling,
+    // normalisation, maximum length) and the weights, hashed; small ones first.
     let names: Vec<&str> = m.manifest.files.iter().map(|f| f.name.as_str()).collect();
-    assert_eq!(names, ["config.json", "model.safetensors"]);
+    assert_eq!(
+        names,
+        ["config.json", "modules.json", "1_Pooling/config.json", "sentence_bert_config.json", "model.safetensors"]
+    );
     assert!(m.manifest.total_bytes() > 80_000_000);
 }
 

@@ -264,13 +264,21 @@ export type EventKind_Deserialize =
 /**  New state (typed for the UI as the app's states, of which these are a part). */
 state: AppState; 
 /**  Why (typed as nullable for the UI, as the app's status has it). */
-reason: Reason_Deserialize | null }) & { flops?: never; fraction?: never; gpu_seconds?: never; job_id?: never; kept_fraction?: never; latency_ms?: never } | 
+reason: Reason_Deserialize | null }) & { done_bytes?: never; flops?: never; fraction?: never; gpu_seconds?: never; job_id?: never; kept_fraction?: never; latency_ms?: never; model?: never; total_bytes?: never } | 
 /**  A job advanced. */
 ({ event: "progress"; 
 /**  Job id. */
 job_id: string; 
 /**  0–1. */
-fraction: number }) & { flops?: never; gpu_seconds?: never; kept_fraction?: never; latency_ms?: never; reason?: never; state?: never } | 
+fraction: number }) & { done_bytes?: never; flops?: never; gpu_seconds?: never; kept_fraction?: never; latency_ms?: never; model?: never; reason?: never; state?: never; total_bytes?: never } | 
+/**  A model is being downloaded before the job that needs it can run. */
+({ event: "download_progress"; 
+/**  The model's name. */
+model: string; 
+/**  Bytes downloaded so far (resumed bytes included). */
+done_bytes: number; 
+/**  Bytes in all. */
+total_bytes: number }) & { flops?: never; fraction?: never; gpu_seconds?: never; job_id?: never; kept_fraction?: never; latency_ms?: never; reason?: never; state?: never } | 
 /**  A job finished and was handed in. */
 ({ event: "job_done"; 
 /**  Job id. */
@@ -278,7 +286,7 @@ job_id: string;
 /**  FLOPs of the job. */
 flops: number; 
 /**  GPU seconds spent on it (all its slices). */
-gpu_seconds: number }) & { fraction?: never; kept_fraction?: never; latency_ms?: never; reason?: never; state?: never } | 
+gpu_seconds: number }) & { done_bytes?: never; fraction?: never; kept_fraction?: never; latency_ms?: never; model?: never; reason?: never; state?: never; total_bytes?: never } | 
 /**  The once-a-second sample. */
 {
 	event: "sample",
@@ -291,7 +299,7 @@ gpu_seconds: number }) & { fraction?: never; kept_fraction?: never; latency_ms?:
  */
 latency_ms?: number | null; 
 /**  Fraction of the interrupted job kept for later. */
-kept_fraction: number }) & { flops?: never; fraction?: never; gpu_seconds?: never; job_id?: never; reason?: never; state?: never };
+kept_fraction: number }) & { done_bytes?: never; flops?: never; fraction?: never; gpu_seconds?: never; job_id?: never; model?: never; reason?: never; state?: never; total_bytes?: never };
 
 /**  One event. */
 export type EventKind_Serialize = 
@@ -300,13 +308,21 @@ export type EventKind_Serialize =
 /**  New state (typed for the UI as the app's states, of which these are a part). */
 state: AppState; 
 /**  Why (typed as nullable for the UI, as the app's status has it). */
-reason: Reason_Serialize | null }) & { flops?: never; fraction?: never; gpu_seconds?: never; job_id?: never; kept_fraction?: never; latency_ms?: never } | 
+reason: Reason_Serialize | null }) & { done_bytes?: never; flops?: never; fraction?: never; gpu_seconds?: never; job_id?: never; kept_fraction?: never; latency_ms?: never; model?: never; total_bytes?: never } | 
 /**  A job advanced. */
 ({ event: "progress"; 
 /**  Job id. */
 job_id: string; 
 /**  0–1. */
-fraction: number }) & { flops?: never; gpu_seconds?: never; kept_fraction?: never; latency_ms?: never; reason?: never; state?: never } | 
+fraction: number }) & { done_bytes?: never; flops?: never; gpu_seconds?: never; kept_fraction?: never; latency_ms?: never; model?: never; reason?: never; state?: never; total_bytes?: never } | 
+/**  A model is being downloaded before the job that needs it can run. */
+({ event: "download_progress"; 
+/**  The model's name. */
+model: string; 
+/**  Bytes downloaded so far (resumed bytes included). */
+done_bytes: number; 
+/**  Bytes in all. */
+total_bytes: number }) & { flops?: never; fraction?: never; gpu_seconds?: never; job_id?: never; kept_fraction?: never; latency_ms?: never; reason?: never; state?: never } | 
 /**  A job finished and was handed in. */
 ({ event: "job_done"; 
 /**  Job id. */
@@ -314,7 +330,7 @@ job_id: string;
 /**  FLOPs of the job. */
 flops: number; 
 /**  GPU seconds spent on it (all its slices). */
-gpu_seconds: number }) & { fraction?: never; kept_fraction?: never; latency_ms?: never; reason?: never; state?: never } | 
+gpu_seconds: number }) & { done_bytes?: never; fraction?: never; kept_fraction?: never; latency_ms?: never; model?: never; reason?: never; state?: never; total_bytes?: never } | 
 /**  The once-a-second sample. */
 {
 	event: "sample",
@@ -327,7 +343,7 @@ gpu_seconds: number }) & { fraction?: never; kept_fraction?: never; latency_ms?:
  */
 latency_ms: number | null; 
 /**  Fraction of the interrupted job kept for later. */
-kept_fraction: number }) & { flops?: never; fraction?: never; gpu_seconds?: never; job_id?: never; reason?: never; state?: never };
+kept_fraction: number }) & { done_bytes?: never; flops?: never; fraction?: never; gpu_seconds?: never; job_id?: never; model?: never; reason?: never; state?: never; total_bytes?: never };
 
 /**  An event with its time (Unix ms). */
 export type Event_Deserialize = {
