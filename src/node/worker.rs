@@ -124,7 +124,45 @@ impl Worker {
     }
 }
 
+/// What runs between two GPU steps of any job: a progress event at most every 250 ms,
+/// the duty cycle's rest, and the GPU time so far.
+struct Pacer {
+    duty: Duty,
+    cancel: CancelToken,
+    events: broadcast::Sender<Event>,
+    job_id: String,
+    last_progress: Instant,
+    gpu_time: Duration,
+}
+
+impl Pacer {
+    fn step(&mut self, elapsed: Duration, fraction: f64) {
+        self.gpu_time += elapsed;
+        if self.last_progress.elapsed() >= Duration::from_millis(250) {
+            self.last_progress = Instant::now();
+            let kind = EventKind::Progress { job_id: self.job_id.clone(), fraction };
+            let _ = self.events.send(Event::now(kind));
+        }
+        // Duty cycle d: after a step of t, rest t·(1−d)/d (woken early by cancel).
+        let d = self.duty.get();
+        if d < 0.999 {
+            self.cancel.sleep(elapsed.mul_f64((1.0 - d) / d.max(0.01)));
+        }
+    }
+}
+
 impl State {
+    fn pacer(&self, job_id: &str) -> Pacer {
+        Pacer {
+            duty: self.duty.clone(),
+            cancel: self.cancel.clone(),
+            events: self.events.clone(),
+            job_id: job_id.to_owned(),
+            last_progress: Instant::now(),
+            gpu_time: Duration::ZERO,
+        }
+    }
+
     fn emit(&self, kind: EventKind) {
         let _ = self.events.send(Event::now(kind));
     }
@@ -199,23 +237,8 @@ impl State {
                 return Err(Report::GpuError(e));
             }
         };
-        let (duty, cancel, events, job_id) =
-            (self.duty.clone(), self.cancel.clone(), self.events.clone(), job.id.clone());
-        let mut last_progress = Instant::now();
-        let mut gpu_time = Duration::ZERO;
-        let outcome = run.run(&self.cancel, &mut |slice| {
-            gpu_time += slice.elapsed;
-            if last_progress.elapsed() >= Duration::from_millis(250) {
-                last_progress = Instant::now();
-                let kind = EventKind::Progress { job_id: job_id.clone(), fraction: slice.fraction_done };
-                let _ = events.send(Event::now(kind));
-            }
-            // Duty cycle d: after a slice of t, rest t·(1−d)/d (woken early by cancel).
-            let d = duty.get();
-            if d < 0.999 {
-                cancel.sleep(slice.elapsed.mul_f64((1.0 - d) / d.max(0.01)));
-            }
-        });
+        let mut pacer = self.pacer(&job.id);
+        let outcome = run.run(&self.cancel, &mut |slice| pacer.step(slice.elapsed, slice.fraction_done));
         let stopped = Instant::now();
         self.running_job.set(None);
         match outcome {
@@ -238,7 +261,7 @@ impl State {
                         self.emit(EventKind::JobDone {
                             job_id: job.id.clone(),
                             flops: job.dims.flops(),
-                            gpu_seconds: gpu_time.as_secs_f64(),
+                            gpu_seconds: pacer.gpu_time.as_secs_f64(),
                         });
                         Ok(None)
                     }
@@ -284,22 +307,9 @@ impl State {
         }
         let Some((_, m)) = model.as_ref() else { return Ok(None) };
         self.running_job.set(Some(job.id.clone()));
-        let (duty, cancel, events, job_id) =
-            (self.duty.clone(), self.cancel.clone(), self.events.clone(), job.id.clone());
-        let mut last_progress = Instant::now();
-        let mut gpu_time = Duration::ZERO;
-        let outcome = m.embed(engine, &work.sequences, &self.cancel, &mut |step| {
-            gpu_time += step.elapsed;
-            if last_progress.elapsed() >= Duration::from_millis(250) {
-                last_progress = Instant::now();
-                let kind = EventKind::Progress { job_id: job_id.clone(), fraction: step.fraction_done };
-                let _ = events.send(Event::now(kind));
-            }
-            let d = duty.get();
-            if d < 0.999 {
-                cancel.sleep(step.elapsed.mul_f64((1.0 - d) / d.max(0.01)));
-            }
-        });
+        let mut pacer = self.pacer(&job.id);
+        let outcome =
+            m.embed(engine, &work.sequences, &self.cancel, &mut |step| pacer.step(step.elapsed, step.fraction_done));
         let stopped = Instant::now();
         self.running_job.set(None);
         match outcome {
@@ -310,7 +320,7 @@ impl State {
                         self.emit(EventKind::JobDone {
                             job_id: job.id.clone(),
                             flops: job.flops(),
-                            gpu_seconds: gpu_time.as_secs_f64(),
+                            gpu_seconds: pacer.gpu_time.as_secs_f64(),
                         });
                         Ok(None)
                     }
