@@ -538,6 +538,14 @@ impl MatmulRun<'_> {
         self.read_c()
     }
 
+    /// The run's state so far as a copy in host memory, leaving it running: a
+    /// checkpoint taken between slices, so that a crash (kill -9, a power cut) loses
+    /// only the work since the last one.
+    pub fn checkpoint(&self) -> Result<SuspendedMatmul, ComputeError> {
+        let partial_c = self.read_c()?;
+        Ok(SuspendedMatmul { dims: self.dims, precision: self.precision, cursor: self.cursor, partial_c })
+    }
+
     /// Brings the partial C to host memory and frees the GPU buffers.
     pub fn suspend(self) -> Result<SuspendedMatmul, ComputeError> {
         let partial_c = self.read_c()?;

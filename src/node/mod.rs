@@ -69,7 +69,13 @@ pub struct NodeConfig {
     pub computing_poll: Duration,
     /// Back-off after a GPU or job-source failure.
     pub retry_after: Duration,
+    /// GPU time between checkpoints of a running job: the most a crash (kill -9, a
+    /// power cut) can lose. `IDLEWATT_CHECKPOINT_SECS` overrides the default 20 s.
+    pub checkpoint_every: Duration,
 }
+
+/// The default of [`NodeConfig::checkpoint_every`].
+pub const DEFAULT_CHECKPOINT_EVERY: Duration = Duration::from_secs(20);
 
 impl NodeConfig {
     /// From the owner's settings; polls once a second while waiting and every 5 ms while
@@ -87,6 +93,11 @@ impl NodeConfig {
             tick: Duration::from_secs(1),
             computing_poll: Duration::from_millis(5),
             retry_after: Duration::from_secs(30),
+            checkpoint_every: std::env::var("IDLEWATT_CHECKPOINT_SECS")
+                .ok()
+                .and_then(|v| v.parse::<f64>().ok())
+                .filter(|s| s.is_finite() && *s > 0.0)
+                .map_or(DEFAULT_CHECKPOINT_EVERY, Duration::from_secs_f64),
         }
     }
 }
@@ -183,6 +194,7 @@ impl Node {
             events.clone(),
             report_tx,
             running_job.clone(),
+            config.checkpoint_every,
         )?;
         let (watcher, no_idle) = match idle {
             Ok(source) => {

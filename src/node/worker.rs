@@ -79,6 +79,8 @@ struct State {
     reports: tmpsc::UnboundedSender<Report>,
     current: Option<(Job, Option<SuspendedMatmul>)>,
     running_job: RunningJob,
+    /// GPU time between checkpoints of a running matmul.
+    checkpoint_every: Duration,
 }
 
 /// The id of the job on the GPU right now, for per-job energy.
@@ -105,13 +107,15 @@ impl Worker {
         events: broadcast::Sender<Event>,
         reports: tmpsc::UnboundedSender<Report>,
         running_job: RunningJob,
+        checkpoint_every: Duration,
     ) -> std::io::Result<Self> {
         let (commands, rx) = mpsc::channel();
         let current = partial::load(&dir).map(|(job, s)| {
             tracing::info!(job = %job.id, "resuming a job interrupted before the last exit");
             (job, Some(s))
         });
-        let mut state = State { policy, jobs, dir, cancel, duty, events, reports, current, running_job };
+        let mut state =
+            State { policy, jobs, dir, cancel, duty, events, reports, current, running_job, checkpoint_every };
         let thread = std::thread::Builder::new().name("idlewatt-compute".into()).spawn(move || {
             while let Ok(cmd) = rx.recv() {
                 match cmd {
@@ -238,7 +242,34 @@ impl State {
             }
         };
         let mut pacer = self.pacer(&job.id);
-        let outcome = run.run(&self.cancel, &mut |slice| pacer.step(slice.elapsed, slice.fraction_done));
+        // Slices run until the owner's cancel or a checkpoint is due (every
+        // `checkpoint_every` of GPU time): then the partial C is saved and the run goes on,
+        // so a crash loses at most that much work.
+        let pause = CancelToken::new();
+        let outcome = loop {
+            let since = pacer.gpu_time;
+            let (cancel, every) = (self.cancel.clone(), self.checkpoint_every);
+            if cancel.is_cancelled() {
+                pause.cancel();
+            }
+            let outcome = run.run(&pause, &mut |slice| {
+                pacer.step(slice.elapsed, slice.fraction_done);
+                if cancel.is_cancelled() || pacer.gpu_time.saturating_sub(since) >= every {
+                    pause.cancel();
+                }
+            });
+            if !matches!(outcome, Ok(RunState::Cancelled)) || self.cancel.is_cancelled() {
+                break outcome;
+            }
+            pause.reset();
+            match run.checkpoint() {
+                Ok(s) => match partial::save(&self.dir, &job, &s) {
+                    Ok(()) => tracing::debug!(done = s.fraction_done(), "checkpoint saved"),
+                    Err(e) => tracing::warn!(%e, "could not save a checkpoint; computing on"),
+                },
+                Err(e) => break Err(e),
+            }
+        };
         let stopped = Instant::now();
         self.running_job.set(None);
         match outcome {
