@@ -37,4 +37,5 @@ pub mod network;
 pub mod node;
 pub mod paths;
 pub mod sensors;
+pub mod storage;
 pub mod wallet;

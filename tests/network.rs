@@ -193,6 +193,43 @@ fn a_result_queued_before_a_crash_is_submitted_once_by_the_next_run() {
     assert_eq!(third.balance().unwrap().verified, reward);
 }
 
+/// Issue 12 (local state that never loses): a crash (or a bad sector) leaves the
+/// outbox entry's description truncated while its values are intact. The next run
+/// rebuilds the entry from the values and the coordinator's lease, submits it, and is
+/// credited exactly once; the damaged description is kept aside.
+#[test]
+fn a_truncated_outbox_entry_is_repaired_from_its_values_and_credited_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let coordinator = start_coordinator(&dir.path().join("network.sqlite"));
+    let data = DataDirs::at(dir.path().join("node")).unwrap();
+    let key = Arc::new(PrivateKeySigner::random());
+
+    let mut first = node(&coordinator.url(), &key, &data);
+    let job = first.next_job().unwrap();
+    let reward = reward_of(&first, &job);
+    first.enqueue(&job, &cpu(&job)).unwrap();
+    drop(first);
+    let json = data.join("outbox").join(format!("{}.json", job.id));
+    let text = std::fs::read(&json).unwrap();
+    std::fs::write(&json, &text[..text.len() / 2]).unwrap();
+
+    let mut second = node(&coordinator.url(), &key, &data);
+    let next = second.next_job().unwrap();
+    assert_ne!(next.id, job.id);
+    let report = second.flush_outbox().unwrap();
+    assert_eq!(report.verified, 1, "the repaired result was submitted: {report:?}");
+    let b = second.balance().unwrap();
+    assert_eq!(b.verified, reward, "credited once, for the repaired result");
+    let state = b.recent_jobs.iter().find(|r| r.lease_id == job.id).map(|r| r.state);
+    assert_eq!(state, Some(JobState::Verified));
+    let names = outbox_files(&data);
+    assert_eq!(names, vec![format!("{}.json.corrupt", job.id)], "only the damaged description is kept aside");
+    // Nothing is paid twice.
+    let mut third = node(&coordinator.url(), &key, &data);
+    assert_eq!(third.flush_outbox().unwrap().verified, 0);
+    assert_eq!(third.balance().unwrap().verified, reward);
+}
+
 /// Issue 12 (leases that survive a crash): each run takes a lease and dies without a
 /// result. Without releasing leftovers, the fifth run would find the node's four lease
 /// slots full until the deadlines (ten minutes); each new run releases what the dead

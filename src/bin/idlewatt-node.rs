@@ -265,20 +265,19 @@ fn balance(json: bool, address: Option<idlewatt_protocol::Address>, coordinator:
     };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let account = runtime.block_on(async {
-        match coordinator {
-            Some(url) => {
-                let client = client_for(&url)?;
-                client.balance(address).await.with_context(|| format!("asking {url} for the balance"))
-            }
-            #[cfg(feature = "embedded-network")]
-            None => {
-                let network = local_network::start(&DataDirs::from_env()?).await?;
-                let answer = client_for(&network.url())?.balance(address).await;
-                network.shutdown().await.context("stopping the local network")?;
-                answer.context("asking the local network for the balance")
-            }
-            #[cfg(not(feature = "embedded-network"))]
-            None => anyhow::bail!("this build has no local network: pass --coordinator URL"),
+        // One resolution for every command: --coordinator, else the setting, else the
+        // local network.
+        let (url, network) = local_network::open(coordinator, &DataDirs::from_env()?).await?;
+        let answer = match client_for(&url) {
+            Ok(client) => client.balance(address).await.map_err(anyhow::Error::from),
+            Err(e) => Err(e.into()),
+        };
+        let local = network.is_some();
+        local_network::close(network).await?;
+        if local {
+            answer.context("asking the local network for the balance")
+        } else {
+            answer.with_context(|| format!("asking {url} for the balance"))
         }
     })?;
     if json {
@@ -325,29 +324,28 @@ async fn job_source(
     job_size: u32,
 ) -> anyhow::Result<(Box<dyn idlewatt::node::JobSource>, Option<Box<dyn std::any::Any>>)> {
     let wallet = idlewatt::wallet::Wallet::new(&config.data);
-    match wallet.info() {
-        Ok(Some(_)) => {}
-        Ok(None) | Err(_) => {
-            eprintln!(
-                "idlewatt-node: no wallet yet, so nothing can be earned: computing local benchmark jobs. Create one with `idlewatt-node wallet create`."
-            );
-            return Ok((Box::new(LocalJobs::new(job_size)), None));
-        }
-    };
-    let (url, handle): (String, Option<Box<dyn std::any::Any>>) = match &config.settings.coordinator_url {
-        Some(url) => (url.clone(), None),
+    // Absent is the only state that computes unpaid benchmark work. A damaged wallet
+    // file or a locked keyring is refused with its own reason: computing unpaid work
+    // then would throw away the job kept for the network.
+    if wallet.info()?.is_none() {
+        eprintln!(
+            "idlewatt-node: no wallet yet, so nothing can be earned: computing local benchmark jobs. Create one with `idlewatt-node wallet create`."
+        );
+        return Ok((Box::new(LocalJobs::new(job_size)), None));
+    }
+    let (url, network) = local_network::open(config.settings.coordinator_url.clone(), &config.data).await?;
+    let handle: Option<Box<dyn std::any::Any>> = match network {
+        None => None,
         #[cfg(feature = "embedded-network")]
-        None => {
-            let network = local_network::start(&config.data).await?;
-            let url = network.url();
+        Some(network) => {
             // Its demo client pays for real jobs from the devnet faucet, so the node earns.
             let demo = idlewatt::client::demo::enabled()
                 .then(|| idlewatt::client::demo::DemoClient::start(&url, &config.data, Default::default()))
                 .transpose()?;
-            (url, Some(Box::new((network, demo))))
+            Some(Box::new((network, demo)))
         }
         #[cfg(not(feature = "embedded-network"))]
-        None => anyhow::bail!("no coordinator configured and this build has no embedded local network"),
+        Some(never) => match never {},
     };
     let jobs = idlewatt::network::jobs_for_wallet(&url, &wallet, &config.data, job_size)?;
     Ok((Box::new(jobs), handle))

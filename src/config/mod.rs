@@ -2,8 +2,11 @@
 //! a version-1 file loads as version 2 with the new keys at their defaults),
 //! every key optional (a missing key takes its default, so an older file keeps working),
 //! validated on load (a bad value is an error naming the key and the allowed range). A
-//! file that is not JSON at all is renamed to `settings.json.corrupt-<timestamp>` and
-//! reported, never silently replaced; a file from a newer app version is refused.
+//! damaged file (not UTF-8, not a JSON object) is an error that names it and the fix,
+//! at every start until the owner fixes or removes it: the node never guesses the
+//! owner's power and temperature limits, and never quietly forgets them at the next
+//! start. Saving over a damaged file first keeps a copy as
+//! `settings.json.corrupt-<timestamp>`; a file from a newer app version is refused.
 //! Saving writes a temporary file beside it and renames it over, so a crash mid-save
 //! leaves the old or the new settings, never half of each.
 
@@ -130,14 +133,14 @@ pub enum ConfigError {
         /// serde's message.
         message: String,
     },
-    /// Not JSON: the file was moved aside to `backup`.
-    #[error("{path} was not valid settings ({message}); it was kept as {backup} and the defaults apply")]
+    /// Not settings at all (not UTF-8, not a JSON object). The file is left as it is.
+    #[error(
+        "{path} is damaged ({message}); Idlewatt does not guess your limits: fix the file, or delete it to start from the defaults (saving new settings in the app keeps a copy of it)"
+    )]
     Corrupt {
         /// The settings file.
         path: PathBuf,
-        /// Where it was moved.
-        backup: PathBuf,
-        /// The parse error.
+        /// What is wrong with it.
         message: String,
     },
     /// Written by a newer Idlewatt.
@@ -265,15 +268,15 @@ impl Settings {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
             Err(source) => return Err(ConfigError::Io { path: path.to_owned(), source }),
         };
-        // Not UTF-8 is as damaged as not JSON: kept aside the same way.
+        // Not UTF-8 is as damaged as not JSON.
         let text = match String::from_utf8(bytes) {
             Ok(t) => t,
-            Err(e) => return Err(Self::back_up(path, format!("not UTF-8 text ({e})"))?),
+            Err(e) => return Err(Self::corrupt(path, format!("not UTF-8 text ({e})"))),
         };
         let value: serde_json::Value = match serde_json::from_str(&text) {
             Ok(v @ serde_json::Value::Object(_)) => v,
-            Ok(_) => return Err(Self::back_up(path, "not a JSON object".into())?),
-            Err(e) => return Err(Self::back_up(path, e.to_string())?),
+            Ok(_) => return Err(Self::corrupt(path, "not a JSON object".into())),
+            Err(e) => return Err(Self::corrupt(path, e.to_string())),
         };
         if let Some(found) = value.get("version").and_then(serde_json::Value::as_u64)
             && found > u64::from(VERSION)
@@ -307,8 +310,17 @@ impl Settings {
         ConfigError::BadKey { key, path: path.to_owned(), message: err.to_string() }
     }
 
-    /// Moves a corrupt file aside and returns the error that reports it.
-    fn back_up(path: &Path, message: String) -> Result<ConfigError, ConfigError> {
+    fn corrupt(path: &Path, message: String) -> ConfigError {
+        tracing::warn!(path = %path.display(), %message, "damaged settings file");
+        ConfigError::Corrupt { path: path.to_owned(), message }
+    }
+
+    /// Copies a damaged settings file to `settings.json.corrupt-<timestamp>` before it
+    /// is replaced, so what the owner had is never lost. Returns the copy's path.
+    fn keep_damaged_copy(path: &Path) -> Result<Option<PathBuf>, ConfigError> {
+        if !matches!(Self::load_from(path), Err(ConfigError::Corrupt { .. })) {
+            return Ok(None);
+        }
         let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
         let name = path.file_name().map_or_else(|| FILE_NAME.into(), |n| n.to_string_lossy().into_owned());
         let mut backup = path.with_file_name(format!("{name}.corrupt-{stamp}"));
@@ -317,9 +329,9 @@ impl Settings {
             backup = path.with_file_name(format!("{name}.corrupt-{stamp}-{n}"));
             n += 1;
         }
-        std::fs::rename(path, &backup).map_err(|source| ConfigError::Io { path: path.to_owned(), source })?;
-        tracing::warn!(path = %path.display(), backup = %backup.display(), %message, "corrupt settings moved aside");
-        Ok(ConfigError::Corrupt { path: path.to_owned(), backup, message })
+        std::fs::copy(path, &backup).map_err(|source| ConfigError::Io { path: backup.clone(), source })?;
+        tracing::warn!(path = %path.display(), backup = %backup.display(), "damaged settings kept aside before saving new ones");
+        Ok(Some(backup))
     }
 
     /// Validates and saves to `settings.json` in `dirs`, atomically.
@@ -330,6 +342,7 @@ impl Settings {
     /// Validates and saves to `path`: a temporary file beside it, flushed, renamed over.
     pub fn save_to(&self, path: &Path) -> Result<(), ConfigError> {
         self.validate()?;
+        Self::keep_damaged_copy(path)?;
         let io = |source| ConfigError::Io { path: path.to_owned(), source };
         let json = serde_json::to_string_pretty(self).map_err(|e| io(std::io::Error::other(e)))?;
         let tmp = path.with_file_name(format!(".{FILE_NAME}.tmp-{}", std::process::id()));

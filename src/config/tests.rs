@@ -85,20 +85,26 @@ fn each_bad_value_names_its_key_and_range() {
 }
 
 #[test]
-fn corrupt_file_is_backed_up_and_reported() {
+fn a_damaged_file_is_reported_at_every_start_and_kept_when_new_settings_are_saved() {
     let (_tmp, dirs) = dirs();
     std::fs::write(Settings::path(&dirs), "{ this is not json").unwrap();
-    let err = Settings::load(&dirs).unwrap_err();
-    let ConfigError::Corrupt { backup, .. } = &err else { panic!("{err}") };
-    assert!(!Settings::path(&dirs).exists());
-    assert_eq!(std::fs::read_to_string(backup).unwrap(), "{ this is not json");
-    assert!(backup.file_name().unwrap().to_string_lossy().starts_with("settings.json.corrupt-"));
-    assert!(err.to_string().contains("was kept as"));
-    // A second corrupt file the same second gets its own backup.
-    std::fs::write(Settings::path(&dirs), "[1, 2]").unwrap();
-    let ConfigError::Corrupt { backup: second, .. } = Settings::load(&dirs).unwrap_err() else { panic!() };
-    assert_ne!(&second, backup);
-    assert!(second.exists() && backup.exists());
+    for _ in 0..2 {
+        let err = Settings::load(&dirs).unwrap_err();
+        assert!(matches!(err, ConfigError::Corrupt { .. }), "{err}");
+        assert!(err.to_string().contains("does not guess your limits"), "{err}");
+        assert_eq!(std::fs::read_to_string(Settings::path(&dirs)).unwrap(), "{ this is not json", "left as it is");
+    }
+    // Saving new settings (the owner's choice in the app) keeps a copy of the damaged file.
+    let new = Settings { max_watts: Some(120.0), ..Settings::default() };
+    new.save(&dirs).unwrap();
+    assert_eq!(Settings::load(&dirs).unwrap(), new);
+    let copies: Vec<_> = std::fs::read_dir(dirs.root())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("settings.json.corrupt-"))
+        .collect();
+    assert_eq!(copies.len(), 1);
+    assert_eq!(std::fs::read_to_string(&copies[0]).unwrap(), "{ this is not json");
 }
 
 #[test]
@@ -112,12 +118,13 @@ fn future_version_is_reported_clearly() {
 }
 
 #[test]
-fn a_file_that_is_not_utf8_is_kept_aside_like_any_damaged_file() {
+fn a_file_that_is_not_utf8_is_reported_like_any_damaged_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("settings.json");
     std::fs::write(&path, [0x7b, 0xff, 0xfe, 0x7d]).unwrap();
     let err = Settings::load_from(&path).unwrap_err();
     assert!(matches!(err, ConfigError::Corrupt { .. }), "{err}");
-    assert!(!path.exists(), "moved aside, so the next start is not blocked by it");
-    assert_eq!(Settings::load_from(&path).unwrap(), Settings::default());
+    assert!(err.to_string().contains("not UTF-8"), "{err}");
+    assert!(path.exists(), "never silently replaced: the next start reports it again");
+    assert!(Settings::load_from(&path).is_err());
 }

@@ -47,13 +47,14 @@ pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 /// What can go wrong with the energy history.
 #[derive(Debug, Error)]
 pub enum EnergyError {
-    /// The database file could not be opened or set up.
-    #[error("cannot open the energy history {path}: {source}")]
+    /// The database file could not be opened or set up (a full disk, a read-only
+    /// folder, …: named as such, with what to do).
+    #[error("cannot open the energy history {path}: {fault}; {}", fault.fix())]
     Open {
         /// The file.
         path: PathBuf,
-        /// Why.
-        source: rusqlite::Error,
+        /// Why, in words an owner can act on.
+        fault: crate::storage::Fault,
     },
     /// The file was written by a newer Idlewatt.
     #[error("the energy history {path} has schema version {found}, newer than this app's {supported}; update Idlewatt")]
@@ -83,10 +84,35 @@ const ADD: &str = "measured_wh = measured_wh + excluded.measured_wh,
                    seconds = seconds + excluded.seconds";
 
 impl EnergyStore {
-    /// Opens (creating and migrating as needed) the history at `path`.
+    /// Opens (creating and migrating as needed) the history at `path`. A damaged file
+    /// (not a database, or corrupt) is kept aside as `energy.sqlite.damaged-<time>`,
+    /// reported, and a fresh history started: the history is the owner's record of
+    /// energy, not money, and a node that refuses to start over it helps nobody.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, EnergyError> {
         let path = path.as_ref();
-        let open_err = |source| EnergyError::Open { path: path.to_owned(), source };
+        match Self::open_as_is(path) {
+            Err(EnergyError::Open { fault, .. }) if fault.is_damaged() => {
+                let aside = crate::storage::set_aside(path).map_err(|e| EnergyError::Open {
+                    path: path.to_owned(),
+                    fault: crate::storage::Fault::of_io(&e),
+                })?;
+                tracing::warn!(
+                    path = %path.display(),
+                    kept_as = %aside.display(),
+                    %fault,
+                    "the energy history was damaged: kept aside, starting a new one"
+                );
+                Self::open_as_is(path)
+            }
+            other => other,
+        }
+    }
+
+    fn open_as_is(path: &Path) -> Result<Self, EnergyError> {
+        let open_err = |source: rusqlite::Error| EnergyError::Open {
+            path: path.to_owned(),
+            fault: crate::storage::Fault::of_sqlite(&source, path),
+        };
         let mut conn = Connection::open(path).map_err(open_err)?;
         conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0)).map_err(open_err)?;
         conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;").map_err(open_err)?;

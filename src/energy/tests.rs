@@ -131,3 +131,20 @@ fn store_refuses_a_newer_schema_and_prunes_old_minutes() {
     let err = EnergyStore::open(&path).unwrap_err();
     assert!(matches!(err, EnergyError::FutureSchema { found: 99, supported: 1, .. }), "{err}");
 }
+
+#[test]
+fn a_damaged_history_is_kept_aside_and_a_new_one_started() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("energy.sqlite");
+    std::fs::write(&path, b"garbage garbage garbage garbage garbage garbage garbage garbage").unwrap();
+    let mut store = EnergyStore::open(&path).expect("a damaged history is replaced, not fatal");
+    store.record(sample(t(1, 12, 0, 0), 100.0, true, None)).unwrap();
+    let kept: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("energy.sqlite.damaged-"))
+        .collect();
+    assert_eq!(kept.len(), 1, "the damaged file is kept, not deleted");
+    let old = std::fs::read(dir.path().join(&kept[0])).unwrap();
+    assert!(old.starts_with(b"garbage"), "kept byte for byte");
+}

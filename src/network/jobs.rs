@@ -77,7 +77,7 @@ enum Sent {
 
 /// Jobs from a coordinator, results through the on-disk outbox.
 pub struct NetworkJobs {
-    runtime: tokio::runtime::Runtime,
+    runtime: super::private_runtime::PrivateRuntime,
     client: CoordinatorClient,
     outbox: Outbox,
     hardware: HardwareSummary,
@@ -123,8 +123,7 @@ impl NetworkJobs {
     ) -> Result<Self, NetworkJobsError> {
         let client = CoordinatorClient::new(url, signer)?;
         let outbox = Outbox::open(data.join("outbox"))?;
-        let runtime =
-            tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(NetworkJobsError::Runtime)?;
+        let runtime = super::private_runtime::PrivateRuntime::new().map_err(NetworkJobsError::Runtime)?;
         Ok(Self {
             runtime,
             client,
@@ -241,6 +240,15 @@ impl NetworkJobs {
     /// Returns how many were released.
     pub fn reclaim_leases(&mut self) -> Result<usize, ClientError> {
         let held = self.runtime.block_on(self.client.open_leases())?;
+        // A result whose description was damaged (a crash mid-write, a bad sector) but
+        // whose values are intact is rebuilt from the lease, so its credit is not lost.
+        for lease in &held {
+            match self.outbox.repair(&lease.lease_id, Some(&lease.job_id), lease.job.clone()) {
+                Ok(Some(_)) => tracing::info!(lease_id = lease.lease_id, "queued result repaired"),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(lease_id = lease.lease_id, %e, "could not repair a queued result"),
+            }
+        }
         let kept = crate::node::partial::kept_job_id(&self.data_root);
         let queued: Vec<String> = self.outbox.pending().unwrap_or_default().into_iter().map(|e| e.lease_id).collect();
         let mut released = 0;

@@ -18,6 +18,7 @@ pub mod client;
 pub mod for_wallet;
 pub mod jobs;
 pub mod outbox;
+mod private_runtime;
 pub mod signer;
 pub mod withdraw;
 pub mod withdraw_journal;

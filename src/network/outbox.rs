@@ -22,8 +22,8 @@ use thiserror::Error;
 /// What the outbox could not do.
 #[derive(Debug, Error)]
 pub enum OutboxError {
-    /// A file operation failed.
-    #[error("outbox {path}: {source}")]
+    /// A file operation failed (a full disk and a read-only folder are named as such).
+    #[error("outbox {path}: {}; {}", crate::storage::Fault::of_io(source), crate::storage::Fault::of_io(source).fix())]
     Io {
         /// The file or folder.
         path: PathBuf,
@@ -217,6 +217,50 @@ impl Outbox {
             }
         }
         Ok(())
+    }
+
+    /// Rebuilds the description of a queued result whose JSON is damaged or missing
+    /// while its values (`<lease_id>.f32`) are intact, from what the coordinator says
+    /// the lease was (`job`, `job_id`). The values are checked against the job's
+    /// length; their digest is recomputed (the coordinator verifies the values
+    /// themselves, so a repaired entry can never be paid for wrong data). Returns the
+    /// repaired entry, or `None` when there was nothing to repair or the values do not
+    /// fit the job (then they stay where they are).
+    pub fn repair(
+        &self,
+        lease_id: &str,
+        job_id: Option<&str>,
+        job: JobSpec,
+    ) -> Result<Option<PendingResult>, OutboxError> {
+        let (json, data) = self.paths(lease_id)?;
+        if json.exists() && self.read_entry(&json).is_ok() {
+            return Ok(None);
+        }
+        let bytes = match fs::read(&data) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(OutboxError::Io { path: data, source: e }),
+        };
+        if bytes.len() != job.result_len() * 4 {
+            tracing::warn!(lease_id, bytes = bytes.len(), "queued values do not fit their lease: not repaired");
+            return Ok(None);
+        }
+        if json.exists() {
+            fs::rename(&json, json.with_extension("json.corrupt")).map_err(io(&json))?;
+        }
+        let c: Vec<f32> = bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+        let entry = PendingResult {
+            lease_id: lease_id.to_owned(),
+            job_id: job_id.map(str::to_owned),
+            job,
+            c_sha256: matrix_sha256(&c),
+            queued_at_ms: idlewatt_protocol::auth::now_ms(),
+        };
+        let text = serde_json::to_vec_pretty(&entry)
+            .map_err(|e| OutboxError::Corrupt { path: json.clone(), reason: e.to_string() })?;
+        write_atomic(&json, &text)?;
+        tracing::warn!(lease_id, "damaged outbox entry rebuilt from its intact values and the lease");
+        Ok(Some(entry))
     }
 
     /// Moves a damaged entry aside (kept for inspection, never resubmitted).

@@ -95,7 +95,7 @@ impl Wallet {
     /// Creates a new wallet from a fresh recovery phrase.
     #[tracing::instrument(skip_all, fields(words = words.words(), address = tracing::field::Empty))]
     pub fn create(&self, words: WordCount, overwrite: Overwrite) -> Result<NewWallet, WalletError> {
-        let previous = self.refuse_overwrite(overwrite)?;
+        let previous = self.refuse_overwrite(overwrite, false)?;
         let phrase = Phrase::generate(words)?;
         let secret = Secret::Phrase(phrase);
         let info = self.install(&secret, previous)?;
@@ -108,12 +108,30 @@ impl Wallet {
     /// Imports a wallet from a recovery phrase or a private key ([`Secret::parse`]).
     #[tracing::instrument(skip_all, fields(address = tracing::field::Empty))]
     pub fn import(&self, secret: &Secret, overwrite: Overwrite) -> Result<WalletInfo, WalletError> {
-        let previous = self.refuse_overwrite(overwrite)?;
+        let previous = self.refuse_overwrite(overwrite, true)?;
         self.install(secret, previous)
     }
 
-    fn refuse_overwrite(&self, overwrite: Overwrite) -> Result<Option<WalletInfo>, WalletError> {
-        let previous = self.info()?;
+    /// The wallet about to be replaced, or the refusal. A damaged `wallet.json` is no
+    /// wallet to protect when the owner re-imports (what its error tells them to do) or
+    /// explicitly replaces it: it is kept aside (`wallet.json.damaged-<time>`), never
+    /// deleted. Creating a fresh wallet over a damaged file is refused: the file names
+    /// the only key the owner may have earned with.
+    fn refuse_overwrite(&self, overwrite: Overwrite, importing: bool) -> Result<Option<WalletInfo>, WalletError> {
+        let previous = match self.info() {
+            Err(WalletError::MetadataCorrupt { path, reason })
+                if importing || overwrite == Overwrite::ReplaceExisting =>
+            {
+                let aside = crate::storage::set_aside(&path).map_err(|source| WalletError::Metadata {
+                    action: "write",
+                    path: path.clone(),
+                    source,
+                })?;
+                tracing::warn!(path = %path.display(), kept_as = %aside.display(), %reason, "damaged wallet file kept aside");
+                None
+            }
+            other => other?,
+        };
         match (&previous, overwrite) {
             (Some(old), Overwrite::Refuse) => {
                 Err(WalletError::AlreadyExists { address: old.address.to_checksum(None) })
