@@ -117,6 +117,45 @@ async fn without_idle_detection_idle_mode_never_computes() {
     task.await.expect("clean exit");
 }
 
+/// Issue 12 (one run mode): the setting says `always`, the command line `--when idle`.
+/// The flag wins everywhere: the governor sees the owner too, so nothing starts while
+/// the owner works (it used to start and cancel a job every tick).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_when_idle_override_of_an_always_setting_never_computes_while_the_owner_works() {
+    util::init_tracing();
+    let x = Xvfb::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let idle = X11Idle::connect(Some(&x.display)).map(|s| Box::new(s) as Box<dyn IdleSource>);
+    x.touch_mouse();
+    let mut c = config(dir.path(), RunWhen::Idle, Duration::from_secs(300));
+    c.settings.run_mode = idlewatt::config::RunMode::Always;
+    let node = Node::new(c, idle, Box::new(LocalJobs::new(64)));
+    let mut rx = node.subscribe();
+    let (stop, task) = start(node);
+    expect(&mut rx, Duration::from_secs(5), "waiting for the owner", |k| {
+        matches!(k, EventKind::State { state: NodeState::Waiting, reason: Reason::OwnerActive { .. } })
+    })
+    .await;
+    let started = tokio::time::timeout(Duration::from_secs(3), async {
+        loop {
+            if let Ok(e) = rx.recv().await
+                && matches!(
+                    e.kind,
+                    EventKind::Progress { .. }
+                        | EventKind::Yielded { .. }
+                        | EventKind::State { state: NodeState::Computing | NodeState::Yielding, .. }
+                )
+            {
+                return e.kind;
+            }
+        }
+    })
+    .await;
+    assert!(started.is_err(), "started work while the owner was at the machine: {started:?}");
+    let _ = stop.send(());
+    task.await.expect("clean exit");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn owner_leaves_returns_and_leaves_again_and_work_survives_a_restart() {
     util::init_tracing();

@@ -78,8 +78,8 @@ enum Command {
         json: bool,
         /// `idle`: only while you are away. `always`: whenever limits allow (servers).
         /// Default: the setting (idle).
-        #[arg(long, value_enum)]
-        when: Option<When>,
+        #[arg(long, value_name = "idle|always")]
+        when: Option<RunWhen>,
         /// How long without keyboard/mouse input counts as away (e.g. 90s, 5m, 1h).
         /// Default: the setting (5m).
         #[arg(long, value_parser = parse_duration)]
@@ -150,12 +150,6 @@ fn parse_address(s: &str) -> Result<idlewatt_protocol::Address, String> {
     s.trim().parse().map_err(|e| format!("{s:?} is not an address like 0x1234…abcd: {e}"))
 }
 
-#[derive(clap::ValueEnum, Clone, Copy, Debug)]
-enum When {
-    Idle,
-    Always,
-}
-
 /// "90", "90s", "5m", "1h", "250ms".
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     let s = s.trim();
@@ -223,10 +217,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             settings.validate()?;
             let mut config = NodeConfig::new(data, settings);
             if let Some(when) = when {
-                config.when = match when {
-                    When::Idle => RunWhen::Idle,
-                    When::Always => RunWhen::Always,
-                };
+                config.when = when;
             }
             config.idle_after = idle_after.unwrap_or(config.idle_after);
             config.adapter =

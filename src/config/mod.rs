@@ -40,6 +40,19 @@ pub enum RunMode {
     Always,
 }
 
+impl std::str::FromStr for RunMode {
+    type Err = String;
+
+    /// `idle` or `always` (the command line's `--when`, the settings' `run_mode`).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "idle" => Ok(Self::Idle),
+            "always" => Ok(Self::Always),
+            other => Err(format!("{other:?} is not a run mode: expected idle or always")),
+        }
+    }
+}
+
 /// The language of the app's interface.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -234,7 +247,8 @@ impl Settings {
 
     /// The governor's limits for a GPU rated `rated_watts` (see
     /// [`crate::sensors::Sensors::rated`]), given the owner's pause and whether the owner
-    /// is at the machine (ignored in [`RunMode::Always`]).
+    /// is at the machine and counts (the caller decides that from the run mode in force,
+    /// which a command-line flag may have overridden: this never second-guesses it).
     pub fn limits(&self, rated_watts: f64, owner_active: bool, pause: Option<Pause>) -> Limits {
         Limits {
             max_watts: self.power_cap_watts(rated_watts),
@@ -243,7 +257,7 @@ impl Settings {
             run_on_battery: !self.pause_on_battery,
             schedule: self.schedule.clone(),
             pause,
-            owner_active: owner_active && self.run_mode == RunMode::Idle,
+            owner_active,
         }
     }
 

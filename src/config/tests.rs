@@ -21,8 +21,6 @@ fn missing_file_and_missing_keys_give_the_defaults() {
     assert_eq!(s.power_cap_watts(300.0), 240.0, "80 % of the rated power");
     let l = s.limits(300.0, true, None);
     assert_eq!((l.max_watts, l.max_temp_c, l.run_on_battery, l.owner_active), (240.0, 80.0, false, true));
-    let always = Settings { run_mode: RunMode::Always, ..Settings::default() };
-    assert!(!always.limits(300.0, true, None).owner_active, "always mode ignores the owner");
     std::fs::write(Settings::path(&dirs), r#"{"version": 1, "max_temp_c": 70}"#).unwrap();
     let s = Settings::load(&dirs).unwrap();
     assert_eq!(s.max_temp_c, 70.0);

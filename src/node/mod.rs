@@ -25,7 +25,7 @@ pub use events::{Event, EventKind, NodeState, Reason, Sample, download_line};
 pub use jobs::{ClientBlock, EmbedWork, Job, JobSource, JobSourceError, LocalJobs};
 
 use crate::compute::{AdapterPolicy, CancelToken, GpuProfile};
-use crate::config::{RunMode, Settings};
+use crate::config::Settings;
 use crate::energy::EnergyStore;
 use crate::governor::{self, Governor, Pause};
 use crate::idle::{IdleError, IdleSource};
@@ -40,15 +40,12 @@ use worker::{Command, Duty, Report, RunningJob, Worker};
 /// the driver and hold memory while the owner works).
 const GPU_PROFILE_CACHE: &str = "gpu-profile.json";
 
-/// When the node may compute.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RunWhen {
-    /// Only while the owner is away (the default).
-    Idle,
-    /// Whenever limits allow: for machines nobody sits at.
-    Always,
-}
+/// When the node may compute: the settings' run mode, one type for the settings, the
+/// node and both front ends (the CLI's `--when` overrides it for one run). There used
+/// to be three enums, and with `always` in the settings and `--when idle` the governor
+/// never saw the owner while the idle watcher did, so a job started and was cancelled
+/// every tick while the owner worked.
+pub type RunWhen = crate::config::RunMode;
 
 /// How the node runs.
 #[derive(Debug, Clone)]
@@ -82,10 +79,7 @@ impl NodeConfig {
     /// computing.
     pub fn new(data: DataDirs, settings: Settings) -> Self {
         Self {
-            when: match settings.run_mode {
-                RunMode::Idle => RunWhen::Idle,
-                RunMode::Always => RunWhen::Always,
-            },
+            when: settings.run_mode,
             idle_after: Duration::from_secs(u64::from(settings.idle_after_min) * 60),
             adapter: AdapterPolicy { allow_software: settings.allow_software_adapter },
             settings,
