@@ -123,8 +123,8 @@ pub struct Sample {
 pub enum EventKind {
     /// The state changed.
     State {
-        /// New state (typed for the UI as the app's states, of which these are a part).
-        #[cfg_attr(feature = "specta", specta(type = crate::app::AppState))]
+        /// New state (the UI's `AppState` is a superset, so a `NodeState` is one of
+        /// them: the node layer never names the app's types).
         state: NodeState,
         /// Why (typed as nullable for the UI, as the app's status has it).
         #[cfg_attr(feature = "specta", specta(type = Option<Reason>))]
