@@ -191,6 +191,12 @@ fn pause_pause_for_and_resume_follow_the_node(ctx: &Ctx) {
         assert_eq!(s.paused_until_ms, None);
         assert!(active(status_becomes(&core, 10, active).await), "running again after resume");
         core.shutdown().await;
+        // Issue 12 (a closed state): a late call after shutdown — a balance refresh, the
+        // network panel — starts nothing again, and a late start is a no-op.
+        let late = core.network().await.expect_err("the network is not restarted after shutdown");
+        assert!(late.message.contains("closing"), "{late:?}");
+        core.start().await;
+        assert!(core.network().await.is_err(), "still closed after a late start");
     });
 }
 
@@ -257,13 +263,17 @@ fn earnings_today_count_every_job_past_the_latest_20(ctx: &Ctx) {
             tokio::time::sleep(Duration::from_secs(1)).await;
             balance = core.balance().await.unwrap();
         }
-        core.shutdown().await;
+        // Paused (not shut down: a closed app starts no network again to answer), so
+        // the counts below are stable.
+        core.pause(None).await;
+        assert_eq!(status_becomes(&core, 10, |s| s == AppState::Paused).await, AppState::Paused);
         let balance = core.balance().await.unwrap();
         assert!(balance.jobs_verified > 25, "{balance:?}");
         assert_eq!(balance.today_earned, balance.total_earned, "every job of this test ran today: {balance:?}");
         let energy = core.energy(2).await.unwrap();
         assert_eq!(energy.today.earned, balance.total_earned);
         assert_eq!(energy.jobs_done, balance.jobs_verified + balance.jobs_rejected);
+        core.shutdown().await;
     });
 }
 

@@ -119,6 +119,10 @@ struct RunningNode {
 struct Life {
     network: Option<network::Network>,
     node: Option<RunningNode>,
+    /// Set by [`AppCore::shutdown`]: nothing starts again afterwards (a late background
+    /// call — a balance refresh, a price list — must not restart the local network
+    /// while the app quits).
+    closed: bool,
 }
 
 /// What the UI sees, kept up to date by the relay.
@@ -236,6 +240,7 @@ impl AppCore {
     /// Stops the node (it keeps its interrupted job) and the local network.
     pub async fn shutdown(&self) {
         let mut life = self.0.life.lock().await;
+        life.closed = true;
         self.stop_node(&mut life).await;
         if let Some(network) = life.network.take() {
             *lock(&self.0.net_url) = None;
@@ -338,6 +343,9 @@ impl AppCore {
     }
 
     async fn ensure_network<'a>(&self, life: &'a mut Life) -> Result<&'a network::Network, AppError> {
+        if life.closed {
+            return Err(AppError::new(ErrorKind::Network, "Idlewatt is closing.".to_owned()));
+        }
         if life.network.is_none() {
             let url = lock(&self.0.settings).coordinator_url.clone();
             let started = network::Network::start(url.as_deref(), &self.0.launcher, &self.0.data).await.map_err(|m| {
@@ -350,7 +358,7 @@ impl AppCore {
     }
 
     async fn start_node(&self, life: &mut Life) -> Result<(), AppError> {
-        if life.node.is_some() {
+        if life.node.is_some() || life.closed {
             return Ok(());
         }
         self.set_view(AppState::Starting, Some(Reason::Starting));
