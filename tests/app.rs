@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use idlewatt::app::{AppCore, AppEvent, AppState, ErrorKind, Launcher, LocalNetwork, NoticeKind, Overrides};
 use idlewatt::config::{RunMode, Settings};
-use idlewatt::node::EventKind;
+use idlewatt::node::{EventKind, Reason};
 use idlewatt::paths::DataDirs;
 use idlewatt::wallet::Wallet;
 use tokio::sync::broadcast;
@@ -32,6 +32,11 @@ const TESTS: &[Test] = &[
         "withdrawals_on_the_local_devnet_complete_and_are_listed",
         withdrawals_on_the_local_devnet_complete_and_are_listed,
     ),
+    (
+        "damaged_settings_stop_the_node_until_the_owner_saves_them",
+        damaged_settings_stop_the_node_until_the_owner_saves_them,
+    ),
+    // Last: it leaves the keyring locked.
     ("a_locked_keyring_is_reported_and_the_app_keeps_running", a_locked_keyring_is_reported_and_the_app_keeps_running),
 ];
 
@@ -352,6 +357,35 @@ fn a_locked_keyring_is_reported_and_the_app_keeps_running(ctx: &Ctx) {
         // Everything else still answers.
         assert!(core.network().await.unwrap().reachable);
         assert_eq!(core.settings().max_temp_c, 70.0);
+        core.shutdown().await;
+    });
+}
+
+/// Issue 12: a damaged `settings.json` is never silently replaced by the defaults: the
+/// app shows the defaults for review, the node does not run on them and says why, and
+/// saving settings starts it (a copy of the damaged file is kept).
+fn damaged_settings_stop_the_node_until_the_owner_saves_them(ctx: &Ctx) {
+    ctx.runtime.block_on(async {
+        let dir = ctx.data.path();
+        let before = Settings::load(&DataDirs::at(dir).unwrap()).unwrap();
+        std::fs::write(dir.join("settings.json"), b"{\"max_watts\": 90, oops").unwrap();
+        let core = core_at(dir);
+        core.start().await;
+        let status = core.status();
+        assert_eq!(status.state, AppState::Error, "{status:?}");
+        let Some(Reason::SettingsDamaged { message }) = &status.reason else { panic!("{status:?}") };
+        assert!(message.contains("settings.json"), "{message}");
+        assert_eq!(std::fs::read(dir.join("settings.json")).unwrap(), b"{\"max_watts\": 90, oops", "left as it is");
+        // The owner reviews and saves: the node runs.
+        assert_eq!(core.settings(), Settings::default(), "the defaults are shown for review");
+        core.save_settings(before).await.unwrap();
+        let active = |s| matches!(s, AppState::Computing | AppState::Waiting | AppState::Throttled);
+        assert!(active(status_becomes(&core, 30, active).await));
+        let copies = std::fs::read_dir(dir)
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("settings.json.corrupt-"))
+            .count();
+        assert_eq!(copies, 1, "the damaged file is kept as a copy");
         core.shutdown().await;
     });
 }

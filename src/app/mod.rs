@@ -152,6 +152,8 @@ struct Shared {
     /// The network's URL once started (readable while `life` is locked).
     net_url: Mutex<Option<String>>,
     events: broadcast::Sender<AppEvent>,
+    /// Why `settings.json` could not be loaded (the node does not start until saved).
+    settings_error: Mutex<Option<String>>,
     life: tokio::sync::Mutex<Life>,
 }
 
@@ -180,10 +182,16 @@ impl AppCore {
     /// apply (a corrupt file was moved aside by `config`); nothing is overwritten until
     /// the owner saves.
     pub fn new(data: DataDirs, wallet: Wallet, launcher: Launcher, overrides: Overrides) -> Self {
-        let settings = Settings::load(&data).unwrap_or_else(|e| {
-            tracing::warn!(%e, "settings not loaded; using the defaults");
-            Settings::default()
-        });
+        // Settings that cannot be read are shown as the defaults for the owner to review,
+        // but the node does not start on them (the owner's limits are never guessed):
+        // saving settings again clears this, and keeps a copy of the damaged file.
+        let (settings, settings_error) = match Settings::load(&data) {
+            Ok(s) => (s, None),
+            Err(e) => {
+                tracing::warn!(%e, "settings not loaded: the node waits until they are saved again");
+                (Settings::default(), Some(e.to_string()))
+            }
+        };
         let (events, _) = broadcast::channel(1024);
         let onboarded = data.join(ONBOARDED_FILE).exists();
         let ledger = ledger::Ledger::load(&data.join(ledger::FILE_NAME));
@@ -194,6 +202,7 @@ impl AppCore {
             launcher,
             overrides,
             settings: Mutex::new(settings),
+            settings_error: Mutex::new(settings_error),
             view: Mutex::new(View {
                 state: if onboarded { AppState::Starting } else { AppState::Setup },
                 reason: None,
@@ -360,6 +369,11 @@ impl AppCore {
     async fn start_node(&self, life: &mut Life) -> Result<(), AppError> {
         if life.node.is_some() || life.closed {
             return Ok(());
+        }
+        let damaged = lock(&self.0.settings_error).clone();
+        if let Some(message) = damaged {
+            self.set_view(AppState::Error, Some(Reason::SettingsDamaged { message: message.clone() }));
+            return Err(AppError::new(ErrorKind::InvalidSetting, message));
         }
         self.set_view(AppState::Starting, Some(Reason::Starting));
         let url = match self.ensure_network(life).await {
@@ -849,7 +863,14 @@ impl AppCore {
     /// [`ErrorKind::InvalidSetting`] naming its key, and nothing is saved.
     pub async fn save_settings(&self, settings: Settings) -> Result<Settings, AppError> {
         settings.save(&self.0.data)?;
+        let was_damaged = lock(&self.0.settings_error).take().is_some();
         let old = std::mem::replace(&mut *lock(&self.0.settings), settings.clone());
+        if was_damaged {
+            // The owner has reviewed and saved: the node may start on these.
+            self.publish(AppEvent::Status(self.status()));
+            self.restart(false).await?;
+            return Ok(settings);
+        }
         if old == settings {
             return Ok(settings);
         }

@@ -459,7 +459,7 @@ fn describe(reason: &idlewatt::node::Reason) -> String {
         R::OnBattery => "on battery".into(),
         R::OutsideSchedule => "outside your schedule".into(),
         R::GpuUnavailable { message } => format!("GPU unavailable: {message}"),
-        R::JobSourceUnavailable { message } => message.clone(),
+        R::JobSourceUnavailable { message } | R::SettingsDamaged { message } => message.clone(),
         R::ShuttingDown => "shutting down".into(),
     }
 }

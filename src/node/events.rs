@@ -85,6 +85,12 @@ pub enum Reason {
         /// Why.
         message: String,
     },
+    /// The settings file cannot be read: nothing runs on guessed limits until the owner
+    /// saves settings again (the damaged file is kept as a copy then).
+    SettingsDamaged {
+        /// Why (the file and what is wrong with it).
+        message: String,
+    },
     /// Shutting down.
     ShuttingDown,
 }

@@ -37,6 +37,7 @@ export function reasonText(
     case "no_idle_detection":
     case "gpu_unavailable":
     case "job_source_unavailable":
+    case "settings_damaged":
       return t(`reason.${reason.kind}`, { message: reason.message });
     default:
       return t(`reason.${reason.kind}`);

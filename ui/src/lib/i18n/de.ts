@@ -62,6 +62,7 @@ export const de: Messages = {
   "reason.outside_schedule": "Außerhalb deines Zeitplans",
   "reason.gpu_unavailable": "Die Grafikkarte ist nicht verfügbar: {message}",
   "reason.job_source_unavailable": "Das Netz ist nicht erreichbar: {message}",
+  "reason.settings_damaged": "Deine Einstellungen ließen sich nicht lesen, daher läuft nichts mit geschätzten Grenzen. Prüfe sie unter Einstellungen und speichere sie. ({message})",
   "reason.shutting_down": "Wird beendet…",
 
   "dash.title": "Übersicht",

@@ -61,6 +61,7 @@ export const en = {
   "reason.outside_schedule": "Outside your schedule",
   "reason.gpu_unavailable": "The graphics card is not available: {message}",
   "reason.job_source_unavailable": "Cannot reach the network: {message}",
+  "reason.settings_damaged": "Your settings could not be read, so nothing runs on guessed limits. Review them in Settings and save. ({message})",
   "reason.shutting_down": "Shutting down…",
 
   "dash.title": "Dashboard",
