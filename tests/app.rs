@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use idlewatt::app::{AppCore, AppEvent, AppState, ErrorKind, Launcher, LocalNetwork, NoticeKind, Overrides};
+use idlewatt::app::{AppCore, AppEvent, AppState, ErrorKind, JobOrigin, Launcher, LocalNetwork, NoticeKind, Overrides};
 use idlewatt::config::{RunMode, Settings};
 use idlewatt::node::{EventKind, Reason};
 use idlewatt::paths::DataDirs;
@@ -56,6 +56,10 @@ impl LocalNetwork for Embedded {
     }
     fn stop(self: Box<Self>) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
         Box::pin(async move {
+            // Every scenario ends with the money invariant of the network it earned on.
+            if !std::thread::panicking() {
+                util::coordinator::assert_books(&self.0.url()).await;
+            }
             self.0.shutdown().await.expect("coordinator stops cleanly");
         })
     }
@@ -159,6 +163,22 @@ fn onboarding_creates_a_wallet_and_earning_starts(ctx: &Ctx) {
         let balance = core.balance().await.unwrap();
         assert!(balance.devnet && balance.jobs_verified >= 1, "{balance:?}");
         assert_ne!(balance.today_earned, "0", "{balance:?}");
+        // Where the money came from (issue 14): on the local network client work is paid
+        // by its demo client and the rest by the devnet's calibration budget; each job
+        // says which. The demo client's first job follows within a minute or so.
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let mut jobs = balance.recent_jobs.clone();
+        while !jobs.iter().any(|j| j.origin == JobOrigin::DemoClient) && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            jobs = core.balance().await.unwrap().recent_jobs;
+        }
+        assert!(jobs.iter().any(|j| j.origin == JobOrigin::DemoClient), "no job paid by the demo client: {jobs:?}");
+        assert!(jobs.iter().all(|j| j.origin != JobOrigin::ClientPaid), "only the demo client pays here: {jobs:?}");
+        let market = core.market().await.unwrap();
+        assert!(market.embedded && market.demo_client && market.message.is_none(), "{market:?}");
+        assert!(market.paid_jobs_waiting.is_some() && market.calibration_budget, "{market:?}");
+        let prices = market.prices.expect("the local network publishes its price list");
+        assert_eq!((prices.matmul_per_tflop.as_str(), prices.fee_bps), ("1", 500), "{prices:?}");
         assert!(!core.recent_samples().is_empty(), "samples are kept for the chart");
         // Energy is integrated once a second while computing.
         let deadline = Instant::now() + Duration::from_secs(30);

@@ -359,7 +359,7 @@ pub(crate) async fn balances(db: &Db, who: Address) -> Result<Balances, sqlx::Er
 /// An account's latest jobs, newest first.
 pub(crate) async fn recent_jobs(db: &Db, who: Address, limit: i64) -> Result<Vec<JobRecord>, sqlx::Error> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT l.id, l.job_id, l.status, l.issued_at_ms, l.finished_at_ms, {SPEC_COLUMNS}
+        "SELECT l.id, l.job_id, l.status, l.issued_at_ms, l.finished_at_ms, cj.client, {SPEC_COLUMNS}
          FROM leases l JOIN jobs j ON j.id = l.job_id {SPEC_JOIN} WHERE l.node = $1 ORDER BY l.issued_at_ms DESC, l.id LIMIT $2"
     )))
     .bind(addr(who))
@@ -384,6 +384,10 @@ pub(crate) async fn recent_jobs(db: &Db, who: Address, limit: i64) -> Result<Vec
                 reward: reward_from_row(r)?,
                 issued_at_ms: r.try_get("issued_at_ms")?,
                 finished_at_ms: r.try_get("finished_at_ms")?,
+                client: r
+                    .try_get::<Option<String>, _>("client")?
+                    .map(|c| c.parse::<Address>().map_err(|e| sqlx::Error::Decode(Box::new(e))))
+                    .transpose()?,
             })
         })
         .collect()

@@ -40,7 +40,7 @@ async fn register_lease_compute_submit_credits_the_expected_reward() {
     assert_eq!((after.pending, after.verified, after.withdrawable), (TokenAmount::ZERO, expected, expected));
     assert_eq!(after.recent_jobs.len(), 1);
     assert_eq!(after.recent_jobs[0].state, JobState::Verified);
-    handle.shutdown().await.unwrap();
+    util::client::stop(handle).await;
 }
 
 #[tokio::test]
@@ -62,7 +62,7 @@ async fn a_tampered_result_is_rejected_and_not_credited() {
     // The correct result for the same lease is now a conflict, not a second chance.
     let (status, _) = error_of(node.submit(&lease, &ResultSubmission::new(&compute(&lease.job))).await).await;
     assert_eq!(status, StatusCode::CONFLICT);
-    handle.shutdown().await.unwrap();
+    util::client::stop(handle).await;
 }
 
 #[tokio::test]
@@ -83,7 +83,7 @@ async fn resubmitting_the_same_result_credits_once() {
     let rs = futures_join(&node, &lease, &sub).await;
     assert!(rs.iter().all(|s| *s == StatusCode::OK), "{rs:?}");
     assert_eq!(node.balance().await.verified, lease.reward);
-    handle.shutdown().await.unwrap();
+    util::client::stop(handle).await;
 }
 
 async fn futures_join(node: &Node, lease: &idlewatt_protocol::wire::Lease, sub: &ResultSubmission) -> Vec<StatusCode> {
@@ -140,7 +140,7 @@ async fn replayed_forged_and_stale_requests_are_401_with_a_reason() {
     let (status, e) = error_of(r).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(e.error.message.contains("missing header"), "{}", e.error.message);
-    handle.shutdown().await.unwrap();
+    util::client::stop(handle).await;
 }
 
 #[tokio::test]
@@ -165,7 +165,7 @@ async fn an_expired_lease_is_reassigned_to_another_node() {
     assert_eq!(fast.submit(&second, &ResultSubmission::new(&c)).await.status(), StatusCode::OK);
     assert_eq!(slow.balance().await.recent_jobs[0].state, JobState::Expired);
     assert_eq!(fast.balance().await.verified, second.reward);
-    handle.shutdown().await.unwrap();
+    util::client::stop(handle).await;
 }
 
 #[tokio::test]
@@ -199,7 +199,7 @@ async fn malformed_and_oversized_bodies_are_4xx_and_the_server_keeps_serving() {
     // Still serving, and the lease still takes the right answer.
     assert_eq!(node.submit(&lease, &ResultSubmission::new(&compute(&lease.job))).await.status(), StatusCode::OK);
     assert_eq!(node.balance().await.verified, lease.reward);
-    handle.shutdown().await.unwrap();
+    util::client::stop(handle).await;
 }
 
 fn handle_result_limit() -> usize {
@@ -226,7 +226,7 @@ async fn three_bad_results_and_the_node_is_refused_work_with_a_reason() {
     honest.register().await;
     let lease = honest.lease().await;
     assert_eq!(honest.submit(&lease, &ResultSubmission::new(&compute(&lease.job))).await.status(), StatusCode::OK);
-    handle.shutdown().await.unwrap();
+    util::client::stop(handle).await;
 }
 
 #[tokio::test]
@@ -257,7 +257,7 @@ async fn registration_lease_limits_and_network_status() {
         node.http.get(format!("{}/v1/network", node.base)).send().await.unwrap().json().await.unwrap();
     assert_eq!((network.nodes_online, network.active_leases, network.open_jobs), (1, 2, 0));
     assert_eq!(network.reward_per_tflop, TokenAmount::tokens(1));
-    handle.shutdown().await.unwrap();
+    util::client::stop(handle).await;
 }
 
 #[tokio::test]
@@ -291,5 +291,5 @@ async fn leases_are_sized_to_the_node_benchmark_and_limits() {
         "{:?}",
         lease.job
     );
-    handle.shutdown().await.unwrap();
+    util::client::stop(handle).await;
 }

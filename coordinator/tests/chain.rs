@@ -150,7 +150,7 @@ async fn a_node_earns_withdraws_and_balance_of_rises_by_exactly_the_amount() {
     let net: idlewatt_protocol::wire::NetworkStatus =
         node.http.get(format!("{}/v1/network", node.base)).send().await.unwrap().json().await.unwrap();
     assert_eq!((net.chain_id, net.token_address, net.devnet), (DEV_CHAIN_ID, Some(token), false));
-    handle.shutdown().await.unwrap();
+    util::client::stop(handle).await;
 }
 
 #[tokio::test]
@@ -184,7 +184,7 @@ async fn a_double_submitted_withdrawal_pays_once() {
     assert_eq!(devchain::transfers_to(&anvil.url(), token, to).await.unwrap().len(), 1);
     assert_eq!(node.balance().await.withdrawable, TokenAmount(2 * ONE_JOB.0 - tokens(0.5).0));
     assert_eq!(list_withdrawals(&node).await.len(), 1);
-    handle.shutdown().await.unwrap();
+    util::client::stop(handle).await;
 }
 
 #[tokio::test]
@@ -236,7 +236,7 @@ async fn forged_wrong_chain_overdrawn_and_malformed_withdrawals_are_refused_with
     assert!(list_withdrawals(&node).await.is_empty());
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(devchain::transfers_to(&anvil.url(), token, to).await.unwrap().is_empty());
-    handle.shutdown().await.unwrap();
+    util::client::stop(handle).await;
 }
 
 #[tokio::test]
@@ -257,7 +257,7 @@ async fn concurrent_withdrawals_cannot_overdraw() {
     }
     assert_eq!(on_chain(&anvil.url(), token, to).await, U256::from(3 * tokens(0.3).0));
     assert_eq!(node.balance().await.withdrawable, TokenAmount(2 * ONE_JOB.0 - 3 * tokens(0.3).0));
-    handle.shutdown().await.unwrap();
+    util::client::stop(handle).await;
 }
 
 async fn futures_join_all(node: &Node, reqs: &[WithdrawalRequest]) -> Vec<StatusCode> {
@@ -286,7 +286,7 @@ async fn a_low_treasury_fails_clearly_and_debits_nothing() {
     assert!(body.error.message.contains("nothing was debited"), "{}", body.error.message);
     assert_eq!(node.balance().await.withdrawable, before);
     assert!(list_withdrawals(&node).await.is_empty());
-    handle.shutdown().await.unwrap();
+    util::client::stop(handle).await;
 }
 
 #[tokio::test]
@@ -307,7 +307,7 @@ async fn a_transfer_the_token_refuses_fails_with_the_reason_and_is_credited_back
     assert!(reason.contains("refuses") && reason.contains("back in your balance"), "{reason}");
     assert_eq!(node.balance().await.withdrawable, before, "credited back in full");
     assert!(devchain::transfers_to(&anvil.url(), token, payee(9)).await.unwrap().is_empty());
-    handle.shutdown().await.unwrap();
+    util::client::stop(handle).await;
 }
 
 /// The coordinator binary on `port` with `database`, paying from anvil account 0.
@@ -452,7 +452,7 @@ async fn the_chain_going_away_leaves_the_withdrawal_queued_and_it_completes_when
     assert_eq!(done.reason, None);
     assert_eq!(on_chain(&back.url(), token, to).await, U256::from(amount.0));
     assert_eq!(devchain::transfers_to(&back.url(), token, to).await.unwrap().len(), 1);
-    handle.shutdown().await.unwrap();
+    util::client::stop(handle).await;
 }
 
 #[tokio::test]
@@ -468,5 +468,5 @@ async fn without_a_chain_withdrawals_settle_in_the_ledger_and_say_devnet() {
     let w: WithdrawalInfo = r.json().await.unwrap();
     assert_eq!((w.status, w.devnet, w.tx_hash, w.block), (WithdrawalStatus::Confirmed, true, None, None));
     assert_eq!(node.balance().await.withdrawable, TokenAmount(ONE_JOB.0 - tokens(0.2).0));
-    handle.shutdown().await.unwrap();
+    util::client::stop(handle).await;
 }

@@ -541,3 +541,50 @@ async fn embeddings_speak_openai_and_an_unknown_model_is_model_not_found() {
     assert_books(&base).await;
     handle.shutdown().await.unwrap();
 }
+
+/// What the app shows (issue 14 item 8): the owner's job history names the client who
+/// paid for each part (none for calibration work), and `GET /v1/network` counts the
+/// client jobs waiting ("paid work waiting: N jobs") until they are done.
+#[tokio::test]
+async fn history_names_the_paying_client_and_the_network_counts_paid_work_waiting() {
+    let handle = start(test_config()).await;
+    let base = handle.url();
+    let network = || network_status(&base);
+    let before = network().await;
+    assert_eq!((before.paid_jobs_waiting, before.calibration_budget), (0, true));
+    let client = Client::new(&base, 19);
+    client.faucet(TokenAmount::tokens(50)).await;
+    let (m, n, k) = (64, 16, 16);
+    let (a, b) = matrices(m, n, k, 19);
+    let (a_sha, b_sha) = (client.upload(m, k, &a).await, client.upload(k, n, &b).await);
+    let r = client.submit(&a_sha, &b_sha, LOTS, None).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(network().await.paid_jobs_waiting, 1);
+
+    let node = Node::new(&handle, 19);
+    node.register().await;
+    // Client work first, then calibration work from the bootstrap budget.
+    let paid = node.lease().await;
+    assert!(matches!(paid.job, JobSpec::ClientMatmul { .. }), "{:?}", paid.job);
+    assert_eq!(network().await.paid_jobs_waiting, 1, "a running job is still paid work waiting for its result");
+    let c = compute_block(&node, &paid).await;
+    assert_eq!(node.submit(&paid, &ResultSubmission::new(&c)).await.status(), StatusCode::OK);
+    let calibration = node.lease().await;
+    assert!(matches!(calibration.job, JobSpec::Matmul { .. }), "{:?}", calibration.job);
+    let c = util::compute(&calibration.job);
+    assert_eq!(node.submit(&calibration, &ResultSubmission::new(&c)).await.status(), StatusCode::OK);
+    assert_eq!(network().await.paid_jobs_waiting, 0);
+
+    let history = node.balance().await.recent_jobs;
+    let record = |id: &str| history.iter().find(|j| j.lease_id == id).unwrap().clone();
+    let (p, cal) = (record(&paid.lease_id), record(&calibration.lease_id));
+    assert_eq!((p.client, p.job.origin()), (Some(client.address()), idlewatt_protocol::wire::WorkOrigin::Client));
+    assert_eq!((cal.client, cal.job.origin()), (None, idlewatt_protocol::wire::WorkOrigin::Calibration));
+    assert!(p.reward > TokenAmount::ZERO && cal.reward > TokenAmount::ZERO);
+    assert_books(&base).await;
+    handle.shutdown().await.unwrap();
+}
+
+async fn network_status(base: &str) -> idlewatt_protocol::wire::NetworkStatus {
+    reqwest::get(format!("{base}/v1/network")).await.unwrap().json().await.unwrap()
+}

@@ -139,7 +139,7 @@ async fn a_deposit_is_credited_once_and_mints_and_the_treasurys_own_transfers_ar
     // Time for a buggy watcher to credit again, then count.
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(of_sender(&base, client(1)).await, seen);
-    handle.shutdown().await.unwrap();
+    util::client::stop(handle).await;
     assert_eq!(credited_in_ledger(&database, client(1)).await, (1, tokens(3)));
     assert_eq!(credited_in_ledger(&database, treasury).await, (0, U256::ZERO));
     assert_eq!(credited_in_ledger(&database, Address::ZERO).await, (0, U256::ZERO));
@@ -167,11 +167,11 @@ async fn a_deposit_waits_for_its_confirmations() {
     devchain::mint(&rpc, DEV_KEYS[0], token, Address::repeat_byte(0x77), U256::from(1)).await.unwrap();
     let seen = recorded(&base, tx, 20).await;
     assert_eq!((seen[0].from, seen[0].status), (client(2), DepositStatus::Credited));
-    handle.shutdown().await.unwrap();
+    util::client::stop(handle).await;
 }
 
 async fn restart(previous: Handle, chain: ChainConfig, database: &Path) -> Handle {
-    previous.shutdown().await.unwrap();
+    util::client::stop(previous).await;
     start(config(chain, Some(database))).await
 }
 
@@ -190,7 +190,7 @@ async fn deposits_are_credited_exactly_once_across_a_restart_an_rpc_outage_and_a
     let handle = start(config(chain.clone(), Some(&database))).await;
     let a = devchain::transfer(&rpc, DEV_KEYS[1], token, treasury, tokens(1)).await.unwrap();
     recorded(&handle.url(), a, 20).await;
-    handle.shutdown().await.unwrap();
+    util::client::stop(handle).await;
 
     // B: made while no coordinator runs; the next one reads on from its cursor.
     let b = devchain::transfer(&rpc, DEV_KEYS[1], token, treasury, tokens(2)).await.unwrap();
@@ -206,7 +206,7 @@ async fn deposits_are_credited_exactly_once_across_a_restart_an_rpc_outage_and_a
     recorded(&handle.url(), c, 30).await;
 
     // A full re-scan from block 0 (cursor forgotten) on a restarted coordinator.
-    handle.shutdown().await.unwrap();
+    util::client::stop(handle).await;
     {
         let db = sqlx::SqlitePool::connect(&format!("sqlite:{}", database.display())).await.unwrap();
         let n = sqlx::query("DELETE FROM deposit_cursor").execute(&db).await.unwrap().rows_affected();
@@ -234,7 +234,7 @@ async fn deposits_are_credited_exactly_once_across_a_restart_an_rpc_outage_and_a
     assert_eq!(hashes, vec![a, b, c]);
     assert!(listed.iter().all(|d| d.status == DepositStatus::Credited));
     let restarted = restart(handle, chain, &database).await;
-    restarted.shutdown().await.unwrap();
+    util::client::stop(restarted).await;
     assert_eq!(credited_in_ledger(&database, client(1)).await, (3, tokens(7)));
 }
 
@@ -245,5 +245,5 @@ async fn a_devnet_has_no_treasury_and_says_to_use_the_faucet() {
     assert!(info.devnet && info.treasury.is_none() && info.faucet, "{info:?}");
     let r = reqwest::get(format!("{}/v1/deposits/0x1234", handle.url())).await.unwrap();
     assert_eq!(r.status(), reqwest::StatusCode::BAD_REQUEST);
-    handle.shutdown().await.unwrap();
+    util::client::stop(handle).await;
 }

@@ -117,7 +117,7 @@ async fn a_full_disk_never_turns_into_a_false_verified() {
         verified.extend(ok);
     }
     assert!(after >= 4, "only {after} of 5 rounds worked once the disk had space again");
-    handle.shutdown().await.unwrap();
+    util::client::stop(handle).await;
 
     // From the file alone: every verified answer is credited, every held lease takes
     // its result.
@@ -138,5 +138,5 @@ async fn a_full_disk_never_turns_into_a_false_verified() {
         "full disk: {} results answered verified, all on disk; {failures} rounds failed while full",
         verified.len()
     );
-    handle.shutdown().await.unwrap();
+    util::client::stop(handle).await;
 }

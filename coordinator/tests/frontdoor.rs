@@ -94,7 +94,7 @@ async fn sixteen_unsigned_20mb_results_are_refused_before_their_bodies_are_read(
     assert_eq!(node.balance().await.verified, TokenAmount::ZERO);
     let r = node.submit(&lease, &ResultSubmission::new(&compute(&lease.job))).await;
     assert_eq!(r.status(), StatusCode::OK);
-    handle.shutdown().await.unwrap();
+    util::client::stop(handle).await;
 }
 
 #[tokio::test]
@@ -130,7 +130,7 @@ async fn a_result_whose_body_does_not_match_its_declared_hash_is_refused() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(node.balance().await.verified, TokenAmount::ZERO);
     assert_eq!(node.post(&path, good).await.status(), StatusCode::OK);
-    handle.shutdown().await.unwrap();
+    util::client::stop(handle).await;
 }
 
 fn quick_timeouts() -> Config {
@@ -187,7 +187,7 @@ async fn slow_loris_idle_and_stalled_body_connections_are_closed_within_the_time
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(answer.to_ascii_lowercase().contains("content-type: application/json"), "{answer}");
     assert_eq!(node.balance().await.verified, TokenAmount::ZERO);
-    handle.shutdown().await.unwrap();
+    util::client::stop(handle).await;
 }
 
 #[tokio::test]
@@ -208,7 +208,7 @@ async fn connections_beyond_the_limit_wait_for_a_free_slot() {
     // Served only when an idle connection was closed by the header timeout.
     let waited = t0.elapsed();
     assert!(waited >= Duration::from_millis(1000), "served after {waited:?}: the limit did not hold");
-    handle.shutdown().await.unwrap();
+    util::client::stop(handle).await;
 }
 
 #[tokio::test]
@@ -256,7 +256,7 @@ async fn every_error_is_in_the_one_json_shape() {
         assert_eq!(ct.as_deref(), Some("application/json"), "case {i}");
         assert!(!e.error.message.is_empty(), "case {i}");
     }
-    handle.shutdown().await.unwrap();
+    util::client::stop(handle).await;
 }
 
 #[tokio::test]
@@ -290,7 +290,7 @@ async fn a_rate_limited_request_gets_retry_after_and_leaves_no_nonce() {
     let (status, e) = error_of(send().await.unwrap()).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(e.error.message.contains("replayed nonce"), "{}", e.error.message);
-    handle.shutdown().await.unwrap();
+    util::client::stop(handle).await;
 }
 
 #[tokio::test]
@@ -324,7 +324,7 @@ async fn an_honest_node_never_hits_the_rate_limit_but_a_flood_does() {
     let allowed = 40.0 + 20.0 * t1.elapsed().as_secs_f64() + 1.0;
     assert!(f64::from(limited) >= 200.0 - allowed, "only {limited} of 200 flood requests were limited");
     assert!(limited > 0);
-    handle.shutdown().await.unwrap();
+    util::client::stop(handle).await;
 }
 
 fn signed_withdrawal(node: &Node, amount: u128, nonce: u64) -> WithdrawalRequest {
@@ -355,7 +355,7 @@ async fn withdrawals_above_what_the_ledger_holds_are_400_and_debit_nothing() {
         assert!(e.error.message.contains("more than the ledger can hold"), "{}", e.error.message);
     }
     assert_eq!(node.balance().await.withdrawable, before.withdrawable);
-    handle.shutdown().await.unwrap();
+    util::client::stop(handle).await;
 }
 
 #[tokio::test]
@@ -380,5 +380,5 @@ async fn account_history_is_shown_to_its_owner_only() {
     let text = reqwest::get(format!("{}/v1/accounts/{}", handle.url(), owner.address())).await.unwrap();
     let text = text.text().await.unwrap();
     assert!(!text.contains(&open.lease_id), "{text}");
-    handle.shutdown().await.unwrap();
+    util::client::stop(handle).await;
 }

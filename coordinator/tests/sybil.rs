@@ -180,7 +180,7 @@ async fn two_hundred_fresh_addresses_get_a_small_share_of_work_and_no_pay_for_fo
     assert_eq!(s.balance().await.verified, l.reward);
     // The established node's earnings are withdrawable.
     assert!(honest.balance().await.withdrawable > TokenAmount::ZERO);
-    handle.shutdown().await.unwrap();
+    util::client::stop(handle).await;
 }
 
 #[tokio::test]
@@ -207,5 +207,5 @@ async fn a_request_flood_from_one_range_is_cut_off_and_other_ranges_are_served()
     let other = Node::from_ip(&handle, 3, ip(78, 1));
     let r = other.http.get(format!("{}/v1/network", handle.url())).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    handle.shutdown().await.unwrap();
+    util::client::stop(handle).await;
 }

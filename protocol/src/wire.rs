@@ -354,6 +354,10 @@ pub struct JobRecord {
     pub issued_at_ms: i64,
     /// Verified/rejected, unix ms.
     pub finished_at_ms: Option<i64>,
+    /// The client paying for it (`None` for calibration work, and from older
+    /// coordinators): lets a node tell, e.g., its local network's demo client apart.
+    #[serde(default)]
+    pub client: Option<Address>,
 }
 
 /// `GET /v1/accounts/{address}` answer.

@@ -239,6 +239,124 @@ pub struct Balance {
     pub jobs_rejected: u32,
     /// The local development network (its tokens are not real).
     pub devnet: bool,
+    /// The latest jobs (the coordinator's recent 20), newest first, each with who paid.
+    pub recent_jobs: Vec<JobView>,
+}
+
+/// Who paid for a job (issue 14: the app shows where the money came from).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum JobOrigin {
+    /// A client of the network, from its escrow.
+    ClientPaid,
+    /// The built-in demo client of the local network (devnet faucet tokens).
+    DemoClient,
+    /// Calibration work, from the operator's bootstrap budget.
+    Calibration,
+}
+
+/// What a job was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum JobKind {
+    /// A matrix product: `rows`×`n`×`k`.
+    Matmul,
+    /// Sentence embeddings: `rows` texts of up to `k` tokens, vectors of `n` values.
+    Embeddings,
+}
+
+/// Where a job stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum JobOutcome {
+    /// Leased, not judged yet.
+    Running,
+    /// Verified and paid.
+    Verified,
+    /// Failed verification: not paid.
+    Rejected,
+    /// Not finished in time, given back or cancelled: not paid.
+    Expired,
+}
+
+/// One job of the node, as the app lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct JobView {
+    /// The lease.
+    pub lease_id: String,
+    /// What it was.
+    pub kind: JobKind,
+    /// Rows of the result (texts for embeddings).
+    pub rows: u32,
+    /// Columns of the result (the vector size for embeddings).
+    pub n: u32,
+    /// The inner dimension (the longest text's tokens for embeddings).
+    pub k: u32,
+    /// Who paid.
+    pub origin: JobOrigin,
+    /// Where it stands.
+    pub outcome: JobOutcome,
+    /// Tokens (credited only when verified).
+    pub reward: String,
+    /// Issued, Unix ms.
+    pub issued_at_ms: i64,
+    /// Judged, Unix ms.
+    pub finished_at_ms: Option<i64>,
+}
+
+/// A price in the operator's reference currency (a display figure: no money moves by it).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ReferenceView {
+    /// ISO 4217 code, e.g. "EUR".
+    pub currency: String,
+    /// Value of one whole token.
+    pub per_token: f64,
+    /// A TFLOP of matmul in that currency.
+    pub matmul_per_tflop: f64,
+    /// 1,000 tokens of embeddings input in that currency.
+    pub embeddings_per_1k_tokens: f64,
+}
+
+/// The network's public price list (`GET /v1/prices`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct PriceView {
+    /// Token symbol.
+    pub symbol: String,
+    /// What a client pays per TFLOP of matmul (tokens).
+    pub matmul_per_tflop: String,
+    /// What a client pays per 1,000 input tokens of embeddings (tokens).
+    pub embeddings_per_1k_tokens: String,
+    /// The node's share of a TFLOP of matmul, after the operator's fee (tokens).
+    pub node_matmul_per_tflop: String,
+    /// The operator's fee, basis points (1/100 of a percent).
+    pub fee_bps: u32,
+    /// The operator's reference value of the token, when set.
+    pub reference: Option<ReferenceView>,
+}
+
+/// Demand and prices on the network (`GET /v1/network` and `GET /v1/prices`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Market {
+    /// Client jobs waiting for or being computed by nodes ("paid work waiting");
+    /// `None` when the network did not answer.
+    pub paid_jobs_waiting: Option<u64>,
+    /// Calibration work is paid from the operator's budget now.
+    pub calibration_budget: bool,
+    /// The price list (`None`: not published, or the network did not answer).
+    pub prices: Option<PriceView>,
+    /// The local network in this process.
+    pub embedded: bool,
+    /// The local network's built-in demo client is submitting the jobs.
+    pub demo_client: bool,
+    /// Why the network did not answer.
+    pub message: Option<String>,
 }
 
 /// Where a withdrawal stands.

@@ -131,6 +131,7 @@ mod tests {
             reward: TokenAmount(reward),
             issued_at_ms: 0,
             finished_at_ms: finished,
+            client: None,
         }
     }
 

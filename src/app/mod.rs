@@ -602,6 +602,20 @@ impl AppCore {
         })
     }
 
+    /// Demand and prices on the network ("paid work waiting: N jobs", the price list),
+    /// and whether the local network's demo client is the one submitting the jobs.
+    pub async fn market(&self) -> Result<Market, AppError> {
+        let (url, embedded, demo_client) = {
+            let mut life = self.0.life.lock().await;
+            let net = self.ensure_network(&mut life).await?;
+            (net.url.clone(), net.local.is_some(), net.demo.is_some())
+        };
+        let client = CoordinatorClient::read_only(&url)?;
+        let (status, prices) = tokio::join!(client.network_status(), client.prices());
+        let status = status.map_err(|e| AppError::from(e).message);
+        Ok(views::market(status, prices.ok().as_ref(), embedded, demo_client))
+    }
+
     // --- wallet ---
 
     async fn wallet_call<T: Send + 'static>(
@@ -765,7 +779,8 @@ impl AppCore {
     /// The wallet's balance on the network; publishes [`AppEvent::Balance`] when it changed.
     pub async fn balance(&self) -> Result<Balance, AppError> {
         let (account, devnet) = self.account().await?;
-        let balance = views::balance(&account, devnet, &lock(&self.0.ledger));
+        let demo = crate::client::demo::addresses(&self.0.data);
+        let balance = views::balance(&account, devnet, &lock(&self.0.ledger), &demo);
         let changed = {
             let mut view = lock(&self.0.view);
             let changed = view.balance.as_ref() != Some(&balance);

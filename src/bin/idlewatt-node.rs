@@ -15,6 +15,7 @@ use idlewatt::config::Settings;
 use idlewatt::node::{Event, EventKind, LocalJobs, Node, NodeConfig, RunWhen};
 use idlewatt::paths::DataDirs;
 use idlewatt::wallet::WalletError;
+use idlewatt_protocol::TokenAmount;
 
 // The `wallet` subcommands (shared with `idlewatt-client`; in folders cargo does not
 // treat as other binaries).
@@ -255,6 +256,7 @@ fn balance(json: bool, address: Option<idlewatt_protocol::Address>, coordinator:
         None => CoordinatorClient::read_only(url),
     };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let local = coordinator.is_none();
     let account = runtime.block_on(async {
         // One resolution for every command: --coordinator, else the setting, else the
         // local network.
@@ -276,6 +278,11 @@ fn balance(json: bool, address: Option<idlewatt_protocol::Address>, coordinator:
         return Ok(());
     }
     println!("account       {}", account.address);
+    if local && idlewatt::client::demo::enabled() {
+        println!(
+            "network       the local network on this computer: its jobs come from a built-in demo client (devnet tokens, not real money)"
+        );
+    }
     println!("verified      {} tokens", account.verified.to_token_string());
     println!("pending       {} tokens", account.pending.to_token_string());
     println!("withdrawable  {} tokens", account.withdrawable.to_token_string());
@@ -286,17 +293,31 @@ fn balance(json: bool, address: Option<idlewatt_protocol::Address>, coordinator:
     } else {
         println!("recent jobs:");
     }
+    // Client work paid by the local network's demo client is labelled as such: its
+    // tokens come from the devnet faucet, not from a real client.
+    let demo = idlewatt::client::demo::addresses(&DataDirs::from_env()?);
+    let mut from_demo = TokenAmount::ZERO;
     for job in &account.recent_jobs {
         let (m, n, k) = job.job.dims();
-        let origin = match job.job.origin() {
-            idlewatt_protocol::wire::WorkOrigin::Client => "client",
-            idlewatt_protocol::wire::WorkOrigin::Calibration => "calibration",
+        let what = match &job.job {
+            idlewatt_protocol::wire::JobSpec::Embeddings(_) => format!("embeddings {m} texts"),
+            _ => format!("matmul {m}x{n}x{k}"),
         };
+        let origin = idlewatt::client::demo::origin_label(job, &demo);
+        if origin == idlewatt::client::demo::PAID_BY_DEMO && job.state == idlewatt_protocol::wire::JobState::Verified {
+            from_demo = from_demo.checked_add(job.reward).unwrap_or(from_demo);
+        }
         println!(
-            "  {}  matmul {m}x{n}x{k} ({origin})  {:<8}  {} tokens",
+            "  {}  {what} ({origin})  {:<8}  {} tokens",
             job.lease_id,
             format!("{:?}", job.state).to_lowercase(),
             job.reward.to_token_string()
+        );
+    }
+    if from_demo > TokenAmount::ZERO {
+        println!(
+            "{} tokens of these came from the built-in demo client on this local network (devnet faucet tokens, not real money)",
+            from_demo.to_token_string()
         );
     }
     Ok(())

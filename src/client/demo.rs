@@ -6,7 +6,8 @@
 //! keeps a couple of real matmul jobs (seeded random A and B as `.npy`, uploaded as
 //! blobs, paid from escrow) waiting for the local node. Its addresses are listed in
 //! `demo-client.json` in the node's data folder ([`addresses`]), for labelling what it
-//! paid as [`LABEL`] once the account's job records name the paying client.
+//! paid as [`LABEL`]: the account's job records name the paying client
+//! ([`origin_label`], and the app's job list).
 //!
 //! On a coordinator with a chain (no faucet: 403), or once the faucet's cap for its
 //! address is reached (429), it says so once and submits nothing more.
@@ -19,6 +20,7 @@ use alloy::signers::local::PrivateKeySigner;
 use idlewatt_protocol::client::ClientJob;
 use idlewatt_protocol::inputs::matmul_inputs;
 use idlewatt_protocol::npy;
+use idlewatt_protocol::wire::{JobRecord, WorkOrigin};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -34,6 +36,20 @@ pub const ADDRESSES_FILE: &str = "demo-client.json";
 
 /// Addresses kept in [`ADDRESSES_FILE`] (one per launch; the oldest are dropped).
 const KEEP_ADDRESSES: usize = 50;
+
+/// How `idlewatt-node balance` labels a job the demo client paid for.
+pub const PAID_BY_DEMO: &str = "paid by the demo client of the local network";
+
+/// Who paid for `job`, as `idlewatt-node balance` prints it: the demo client (one of
+/// `demo`, see [`addresses`]), another client ("client-paid"), or the operator's
+/// calibration budget ("calibration").
+pub fn origin_label(job: &JobRecord, demo: &[Address]) -> &'static str {
+    match job.job.origin() {
+        WorkOrigin::Client if job.client.is_some_and(|c| demo.contains(&c)) => PAID_BY_DEMO,
+        WorkOrigin::Client => "client-paid",
+        WorkOrigin::Calibration => "calibration",
+    }
+}
 
 /// Set to `0` to run the embedded network without its demo client.
 pub const DISABLE_ENV: &str = "IDLEWATT_DEMO_CLIENT";
@@ -184,4 +200,43 @@ async fn tick(api: &ClientApi, config: DemoConfig, seed: &mut u64) -> Result<(),
     let job = work::submit_matmul(api, &inputs, None, Some(price)).await?;
     tracing::info!(job = %job.id, dim = d, price = %price.to_token_string(), "demo client submitted a matmul");
     Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use idlewatt_protocol::wire::{JobSpec, JobState};
+    use idlewatt_protocol::{Precision, TokenAmount};
+
+    use super::*;
+
+    #[test]
+    fn balance_labels_what_the_demo_client_paid() {
+        let demo = Address::repeat_byte(0xd0);
+        let record = |job: JobSpec, client: Option<Address>| JobRecord {
+            lease_id: "l".into(),
+            job_id: "j".into(),
+            job,
+            state: JobState::Verified,
+            reward: TokenAmount(1),
+            issued_at_ms: 0,
+            finished_at_ms: None,
+            client,
+        };
+        let block = JobSpec::ClientMatmul {
+            a_sha256: "a".into(),
+            b_sha256: "b".into(),
+            m: 8,
+            n: 8,
+            k: 8,
+            row_start: 0,
+            rows: 8,
+            precision: Precision::F32,
+        };
+        assert_eq!(origin_label(&record(block.clone(), Some(demo)), &[demo]), PAID_BY_DEMO);
+        assert_eq!(origin_label(&record(block.clone(), Some(Address::repeat_byte(1))), &[demo]), "client-paid");
+        assert_eq!(origin_label(&record(block, None), &[demo]), "client-paid");
+        let seeded = JobSpec::Matmul { m: 8, n: 8, k: 8, seed: 3, precision: Precision::F32 };
+        assert_eq!(origin_label(&record(seeded, None), &[demo]), "calibration");
+    }
 }

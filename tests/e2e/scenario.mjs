@@ -1,6 +1,7 @@
 // The owner's scenario, played in the real app window (issue #7, "Tests"): onboarding with
 // a new wallet in the real keyring, the dashboard and the lavapipe adapter, the node
-// computing and earnings rising on the embedded network, Pause/Resume from the tray menu
+// computing and earnings rising on the embedded network, each job labelled with who paid
+// for it (the demo client, calibration), "paid work waiting" and the price list, Pause/Resume from the tray menu
 // with the dashboard following, a devnet withdrawal confirmed, a bad setting rejected,
 // closing to the tray (memory with the window open and closed), a SIGKILL and restart that
 // keeps settings, history and the wallet, and Quit from the tray. Element ids are the
@@ -146,6 +147,45 @@ async function run_(h) {
     log(`earnings today rose to ${parseAmount(text)}`);
     await h.shot('10-dashboard-earning');
     return parseAmount(text);
+  });
+
+  await step('dashboard: who paid for each job, paid work waiting, the price list (issue 14)', async () => {
+    // The embedded network's demo client pays for matmuls (client work is leased first);
+    // the operator's devnet budget pays for calibration work. Each job row says which.
+    const rows = async () =>
+      s.execute(
+        `return [...document.querySelectorAll('[data-testid="job-row"]')].map((r) =>
+           [r.dataset.origin, r.querySelector('[data-testid="job-origin"]').textContent.trim()])`,
+      );
+    const deadline = Date.now() + 3 * MINUTE;
+    let list = await rows();
+    while (!list.some(([origin]) => origin === 'demo_client') && Date.now() < deadline) {
+      await sleep(2000);
+      list = await rows();
+    }
+    const labels = { demo_client: 'demo client', client_paid: 'client-paid', calibration: 'calibration' };
+    for (const [origin, label] of list) {
+      if (labels[origin] !== label) throw new Error(`job row origin ${origin} labelled ${JSON.stringify(label)}`);
+    }
+    if (!list.some(([origin]) => origin === 'demo_client')) {
+      throw new Error(`no job paid by the demo client in the list: ${JSON.stringify(list)}`);
+    }
+    const counts = list.reduce((c, [o]) => ({ ...c, [o]: (c[o] ?? 0) + 1 }), {});
+    log(`job rows by origin: ${JSON.stringify(counts)}`);
+    const note = await (await s.waitFor(tid('demo-client-note'))).text();
+    if (!/built-in demo client/.test(note)) throw new Error(`demo client note: ${note}`);
+    const demand = await s.waitForText(
+      tid('paid-work-waiting'),
+      (t) => /^Paid work waiting: \d+ jobs?$|^No paid work waiting/.test(t),
+      'paid work waiting',
+    );
+    log(`demand: ${JSON.stringify(demand)}`);
+    for (const id of ['price-matmul', 'price-embeddings', 'price-node_matmul']) {
+      const text = await (await s.waitFor(tid(id))).text();
+      if (!/\d/.test(text) || !text.includes('IDW')) throw new Error(`${id}: ${JSON.stringify(text)}`);
+      log(`${id}: ${JSON.stringify(text.replace(/\s+/g, ' '))}`);
+    }
+    await h.shot('10b-dashboard-market');
   });
 
   await step(

@@ -1,5 +1,37 @@
 //! A real coordinator for tests: `idlewatt-coordinator` serving on 127.0.0.1:0 from its
-//! own runtime (so blocking test code can talk to it), stopped cleanly on drop.
+//! own runtime (so blocking test code can talk to it), stopped cleanly on drop, after
+//! checking the money invariant of its books ([`assert_books`]): every scenario that
+//! starts a coordinator ends with that check.
+
+use std::io::Write as _;
+
+use idlewatt_protocol::wire::{Books, NetworkStatus};
+
+/// The money invariant of the coordinator at `url` (`GET /v1/network`'s books):
+/// deposits − withdrawals = client balances + escrow + node balances + fees, no account
+/// negative. Prints one line past the test harness's capture, so a run of the suite
+/// shows every check.
+pub async fn assert_books(url: &str) -> Books {
+    let net: NetworkStatus = reqwest::get(format!("{url}/v1/network")).await.unwrap().json().await.unwrap();
+    let b = net.books.expect("the coordinator reports its books");
+    assert!(b.balanced, "books do not balance: {b:?}");
+    assert_eq!(
+        b.deposits.0 - b.withdrawals.0,
+        b.client_balances.0 + b.escrow.0 + b.node_balances.0 + b.fees.0,
+        "{b:?}"
+    );
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "money invariant holds: deposits {} - withdrawals {} = client balances {} + escrow {} + node balances {} + fees {}",
+        b.deposits.to_token_string(),
+        b.withdrawals.to_token_string(),
+        b.client_balances.to_token_string(),
+        b.escrow.to_token_string(),
+        b.node_balances.to_token_string(),
+        b.fees.to_token_string()
+    );
+    b
+}
 
 /// A coordinator on its own runtime; its database is whatever `config` says.
 pub struct Coordinator {
@@ -21,9 +53,18 @@ impl Coordinator {
         self.handle.as_ref().unwrap().url()
     }
 
-    /// Shuts it down (the database stays for a restart).
+    /// The money invariant now ([`assert_books`]).
+    pub fn books(&self) -> Books {
+        self.runtime.block_on(assert_books(&self.url()))
+    }
+
+    /// Checks the books, then shuts it down (the database stays for a restart). A test
+    /// that already failed is not made to panic twice.
     pub fn stop(&mut self) {
         if let Some(h) = self.handle.take() {
+            if !std::thread::panicking() {
+                self.runtime.block_on(assert_books(&h.url()));
+            }
             self.runtime.block_on(h.shutdown()).unwrap();
         }
     }

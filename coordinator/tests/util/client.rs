@@ -2,6 +2,8 @@
 //! that signs its requests, or an API key as a bearer token; helpers for the faucet,
 //! blobs, jobs, and the books check every scenario ends with.
 
+use std::io::Write as _;
+
 use alloy::primitives::B256;
 use alloy::signers::local::PrivateKeySigner;
 use idlewatt_protocol::TokenAmount;
@@ -208,5 +210,24 @@ pub async fn assert_books(base: &str) -> idlewatt_protocol::wire::Books {
         b.client_balances.0 + b.escrow.0 + b.node_balances.0 + b.fees.0,
         "{b:?}"
     );
+    // One line per scenario, written past the test harness's capture so that a run of
+    // the suite shows every invariant it checked.
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "money invariant holds: deposits {} - withdrawals {} = client balances {} + escrow {} + node balances {} + fees {}",
+        b.deposits.to_token_string(),
+        b.withdrawals.to_token_string(),
+        b.client_balances.to_token_string(),
+        b.escrow.to_token_string(),
+        b.node_balances.to_token_string(),
+        b.fees.to_token_string()
+    );
     b
+}
+
+/// Checks the books, then stops the coordinator: how every scenario that moves money
+/// ends, so the invariant is checked (and its line printed) over the whole suite.
+pub async fn stop(handle: idlewatt_coordinator::Handle) {
+    assert_books(&handle.url()).await;
+    handle.shutdown().await.unwrap();
 }

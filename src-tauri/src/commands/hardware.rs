@@ -1,6 +1,6 @@
-//! The hardware check: GPU and sensors, the benchmark, the network.
+//! The hardware check: GPU and sensors, the benchmark, the network and its market.
 
-use idlewatt::app::{AppCore, AppError, BenchSummary, Hardware, NetworkInfo};
+use idlewatt::app::{AppCore, AppError, BenchSummary, Hardware, Market, NetworkInfo};
 use tauri::State;
 
 /// GPU, host and sensors.
@@ -22,4 +22,11 @@ pub async fn run_benchmark(core: State<'_, AppCore>) -> Result<BenchSummary, App
 #[specta::specta]
 pub async fn get_network(core: State<'_, AppCore>) -> Result<NetworkInfo, AppError> {
     core.network().await
+}
+
+/// Paid work waiting, the price list, and whether the demo client submits the jobs.
+#[tauri::command]
+#[specta::specta]
+pub async fn get_market(core: State<'_, AppCore>) -> Result<Market, AppError> {
+    core.market().await
 }

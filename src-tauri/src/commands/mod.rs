@@ -25,6 +25,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             hardware::get_hardware,
             hardware::run_benchmark,
             hardware::get_network,
+            hardware::get_market,
             wallet::wallet_info,
             wallet::wallet_create,
             wallet::wallet_backup_challenge,

@@ -15,6 +15,7 @@ import type {
   AppError,
   Balance,
   EnergyReport,
+  Market,
   NodeState,
   Reason,
   SampleEvent,
@@ -84,6 +85,34 @@ export function install(): void {
     jobs_verified: 412,
     jobs_rejected: 3,
     devnet: true,
+    recent_jobs: q.has("empty")
+      ? []
+      : [
+          { origin: "demo_client", kind: "matmul", rows: 256, n: 256, k: 256, outcome: "running", reward: "0.0000335" },
+          { origin: "demo_client", kind: "matmul", rows: 256, n: 256, k: 256, outcome: "verified", reward: "0.0000335" },
+          { origin: "calibration", kind: "matmul", rows: 512, n: 512, k: 512, outcome: "verified", reward: "0.000268" },
+          { origin: "client_paid", kind: "embeddings", rows: 64, n: 384, k: 42, outcome: "rejected", reward: "0.0004" },
+        ].map((j, i) => ({
+          ...(j as Pick<Balance["recent_jobs"][number], "origin" | "kind" | "rows" | "n" | "k" | "outcome" | "reward">),
+          lease_id: `l-${i}`,
+          issued_at_ms: now - (i + 1) * 95_000,
+          finished_at_ms: j.outcome === "running" ? null : now - i * 95_000,
+        })),
+  };
+  const market: Market = {
+    paid_jobs_waiting: q.has("empty") ? 0 : 2,
+    calibration_budget: true,
+    prices: {
+      symbol: "IDW",
+      matmul_per_tflop: "1",
+      embeddings_per_1k_tokens: "0.0005",
+      node_matmul_per_tflop: "0.95",
+      fee_bps: 500,
+      reference: { currency: "EUR", per_token: 0.1, matmul_per_tflop: 0.1, embeddings_per_1k_tokens: 0.00005 },
+    },
+    embedded: true,
+    demo_client: true,
+    message: null,
   };
   let withdrawals: Withdrawal[] = q.has("empty")
     ? []
@@ -211,6 +240,8 @@ export function install(): void {
             void emit("bench_progress", { fraction: i / 10 });
           }
           return { gflops: 1.18, size: 512, max_rel_err: 2.4e-7, est_tokens_per_hour: "0.4248" };
+        case "get_market":
+          return market;
         case "get_network":
           return { url: "http://127.0.0.1:38421", embedded: true, reachable: true, token_symbol: "IDW", reward_per_gflop: "0.0001", message: null };
         case "wallet_info":
