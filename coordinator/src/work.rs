@@ -1,6 +1,7 @@
 //! Where leased work comes from and how its verification is paid. A node asking for
 //! work gets, in this order: a part of a client job that was given back (expired or
-//! rejected lease), a new block of rows cut from the oldest client job and sized to
+//! rejected lease; never a part it held before, and a failed embeddings batch first to
+//! a node of another kind, see `SECOND_OPINION_HOLD`), a new block of rows cut from the oldest client job and sized to
 //! the node, or — only while the operator's calibration budget lasts — seeded
 //! calibration work. Otherwise there is no paid work ([`issue`] answers `None`).
 //!
@@ -96,6 +97,19 @@ pub(crate) fn block_rows(
     Some(if rest > 0 && rest * 4 < rows && rows + rest <= cap { rows + rest } else { rows })
 }
 
+/// A second opinion comes from another kind of device: an embeddings part whose
+/// result was doubted or rejected since `$5` is not given to a node of the same vendor
+/// (the first word of its adapter name, lower case: "NVIDIA GeForce RTX 4090" →
+/// "nvidia", "llvmpipe (LLVM 19.1.7)" → "llvmpipe") and back-end as the node that
+/// failed it (`$3` is the asking node). After the hold any other node may take it (a
+/// node never gets a part twice).
+const SECOND_OPINION_HOLD: &str = "NOT (j.kind = 'client_embeddings' AND EXISTS (
+        SELECT 1 FROM leases pl JOIN nodes pn ON pn.address = pl.node JOIN nodes me ON me.address = $3
+        WHERE pl.job_id = j.id AND pl.status = 'rejected' AND pl.finished_at_ms > $5
+          AND pn.backend = me.backend
+          AND lower(substr(trim(pn.adapter), 1, instr(trim(pn.adapter) || ' ', ' ') - 1))
+            = lower(substr(trim(me.adapter), 1, instr(trim(me.adapter) || ' ', ' ') - 1))))";
+
 /// Issues a lease to `who` (see the module docs); `None` when there is no paid work.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn issue(
@@ -123,12 +137,14 @@ pub(crate) async fn issue(
            AND (j.origin = 'calibration' OR cj.status IN ('queued', 'running'))
            AND NOT EXISTS (SELECT 1 FROM leases WHERE leases.job_id = j.id AND leases.node = $3)
            AND $4 = 0
+           AND {SECOND_OPINION_HOLD}
          ORDER BY (j.origin = 'client') DESC, j.created_at_ms LIMIT 1"
     )))
     .bind(i64::from(limits.max_dim))
     .bind(max_elems)
     .bind(&node_addr)
     .bind(i64::from(marks.probation))
+    .bind(now_ms.saturating_sub(i64::try_from(cfg.second_opinion_hold.as_millis()).unwrap_or(i64::MAX)))
     .fetch_optional(&mut *tx)
     .await?;
     let issued = match reusable {
