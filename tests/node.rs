@@ -10,7 +10,10 @@ use std::time::Duration;
 use idlewatt::compute::AdapterPolicy;
 use idlewatt::config::Settings;
 use idlewatt::idle::{IdleError, IdleSource, x11::X11Idle};
-use idlewatt::node::{Event, EventKind, LocalJobs, Node, NodeConfig, NodeState, Reason, RunWhen};
+use idlewatt::node::{
+    EmbedWork, Event, EventKind, Job, JobSource, JobSourceError, LocalJobs, Node, NodeConfig, NodeState, Reason,
+    RunWhen,
+};
 use idlewatt::paths::DataDirs;
 use tokio::sync::{broadcast, oneshot};
 use util::xvfb::Xvfb;
@@ -298,4 +301,102 @@ async fn a_low_power_cap_throttles_samples_every_tick_and_energy_is_recorded() {
     let _ = stop.send(());
     task.await.expect("clean exit");
     assert!(dir.path().join("energy.sqlite").exists());
+}
+
+/// One embeddings batch, then local matmul work; keeps what was submitted for it.
+struct OneBatch {
+    batch: Option<Job>,
+    submitted: std::sync::Arc<std::sync::Mutex<Option<Vec<f32>>>>,
+    rest: LocalJobs,
+}
+
+impl JobSource for OneBatch {
+    fn next_job(&mut self) -> Result<Job, JobSourceError> {
+        match self.batch.take() {
+            Some(job) => Ok(job),
+            None => self.rest.next_job(),
+        }
+    }
+
+    fn submit(&mut self, job: &Job, c: Vec<f32>) -> Result<(), JobSourceError> {
+        if job.embed.is_some() {
+            *self.submitted.lock().expect("not poisoned") = Some(c);
+            Ok(())
+        } else {
+            self.rest.submit(job, c)
+        }
+    }
+}
+
+/// The owner returns in the middle of an embeddings batch (all-MiniLM-L6-v2 on
+/// lavapipe): the GPU is given back with the batch's progress kept in host memory, and
+/// when the node computes again the batch continues from there, not from its start,
+/// and its vectors equal the CPU reference's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_embeddings_batch_resumes_where_it_stopped() {
+    util::init_tracing();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let model_dir = idlewatt_models::testing::minilm_dir().expect("scripts/setup unpacks the model");
+    let sequences: Vec<Vec<u32>> = (0..8u32)
+        .map(|s| {
+            let body = (0..62u32).map(|i| 1000 + (i * 37 + s * 101) % 20000);
+            std::iter::once(101).chain(body).chain(std::iter::once(102)).collect()
+        })
+        .collect();
+    let job = Job {
+        id: "batch-1".into(),
+        dims: idlewatt::compute::MatmulDims { m: 8, n: 384, k: 64 },
+        seed: 0,
+        client: None,
+        embed: Some(EmbedWork { model_dir: model_dir.clone(), sequences: sequences.clone(), flops: 0 }),
+    };
+    let submitted = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let source = OneBatch { batch: Some(job), submitted: submitted.clone(), rest: LocalJobs::new(64) };
+    let no_idle: Result<Box<dyn IdleSource>, IdleError> = Err(IdleError::NoBackend { tried: vec![] });
+    let node = Node::new(config(dir.path(), RunWhen::Always, Duration::from_secs(300)), no_idle, Box::new(source));
+    let control = node.control();
+    let mut rx = node.subscribe();
+    let (stop, task) = start(node);
+
+    expect(
+        &mut rx,
+        Duration::from_secs(300),
+        "the batch under way",
+        |k| matches!(k, EventKind::Progress { job_id, fraction } if job_id == "batch-1" && *fraction > 0.15),
+    )
+    .await;
+    control.pause(None);
+    let yielded = expect(&mut rx, Duration::from_secs(5), "yield", |k| matches!(k, EventKind::Yielded { .. })).await;
+    let EventKind::Yielded { kept_fraction, .. } = yielded else { unreachable!() };
+    assert!(kept_fraction > 0.15 && kept_fraction < 1.0, "kept {kept_fraction} of the batch");
+    assert!(submitted.lock().expect("not poisoned").is_none(), "the batch finished before the owner returned");
+
+    control.resume();
+    let progress = expect(
+        &mut rx,
+        Duration::from_secs(120),
+        "the batch again",
+        |k| matches!(k, EventKind::Progress { job_id, .. } if job_id == "batch-1"),
+    )
+    .await;
+    let EventKind::Progress { fraction, .. } = progress else { unreachable!() };
+    assert!(fraction >= kept_fraction, "restarted from {fraction} instead of resuming from {kept_fraction}");
+    expect(
+        &mut rx,
+        Duration::from_secs(300),
+        "the batch done",
+        |k| matches!(k, EventKind::JobDone { job_id, .. } if job_id == "batch-1"),
+    )
+    .await;
+    let _ = stop.send(());
+    task.await.expect("clean exit");
+
+    let got = submitted.lock().expect("not poisoned").take().expect("the batch was handed in");
+    let cpu = idlewatt_models::CpuModel::load_dir(&model_dir).expect("model");
+    let want = idlewatt_models::cpu::encode(&cpu, &sequences).expect("CPU reference");
+    assert_eq!(got.len(), 8 * 384);
+    for (row, w) in got.chunks(384).zip(&want) {
+        let dot: f64 = row.iter().zip(w).map(|(a, b)| f64::from(*a) * f64::from(*b)).sum();
+        assert!(dot >= 0.9999, "a resumed row's cosine to the CPU reference: {dot}");
+    }
 }

@@ -54,6 +54,10 @@ pub struct Config {
     pub max_job_expiry: Duration,
     /// A part whose results are rejected this many times fails its job (refunded).
     pub max_part_attempts: u32,
+    /// An embeddings batch whose result was doubted or rejected waits this long for a
+    /// node of another vendor or back-end before a node of the same kind may take it
+    /// (never the same node: a node gets a part at most once).
+    pub second_opinion_hold: Duration,
     /// Longest wait of `POST /v1/embeddings` for its job.
     pub embeddings_timeout: Duration,
     /// The embeddings job kind (models, tokenizer); `None`: no model is served and
@@ -187,6 +191,7 @@ impl Default for Config {
             default_job_expiry: Duration::from_secs(3600),
             max_job_expiry: Duration::from_secs(7 * 24 * 3600),
             max_part_attempts: 3,
+            second_opinion_hold: Duration::from_secs(60),
             embeddings_timeout: Duration::from_secs(60),
             embeddings: None,
             lease_duration: Duration::from_secs(600),

@@ -78,6 +78,7 @@ mod probation;
 mod ratelimit;
 mod results;
 mod routes;
+mod second_opinion;
 mod serve;
 pub mod server;
 mod sizing;

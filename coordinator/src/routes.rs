@@ -319,6 +319,8 @@ async fn submit_result(
     let part_id = lease.job_id.clone();
     let models = st.models.clone();
     let layout = lease.layout_json.clone();
+    // An embeddings result is compared with other nodes' when its check is not final.
+    let rows = matches!(spec, JobSpec::Embeddings(_)).then(|| c.clone());
     let verdict = tokio::task::spawn_blocking(move || {
         let part = crate::verification::Part { spec: &spec, layout: layout.as_deref() };
         let verdict = crate::verification::judge(&data, &models, part, c, rounds, rng_seed)?;
@@ -336,6 +338,12 @@ async fn submit_result(
     .await
     .map_err(ApiError::internal)?
     .map_err(ApiError::internal)?;
+    let verdict = match &rows {
+        Some(rows) => {
+            crate::second_opinion::settle(&st.db, &st.data, &lease, rows, verdict).await.map_err(ApiError::internal)?
+        }
+        None => verdict,
+    };
     let now = now_ms();
     let recorded = match &verdict {
         Ok(()) => work::record_verified(&st.db, &lease, &digest, now).await?,

@@ -3,7 +3,9 @@
 //! with the protocol's verifier ([`idlewatt_protocol::verify::verify_matmul`]: range
 //! check, recomputed entries, Freivalds rounds, each bound from the job's precision).
 //! This is its only caller. An embeddings batch is judged by `embed::judge`
-//! (canaries, then a random CPU sample).
+//! (canaries, then a random CPU sample); a batch whose checked rows all lie within
+//! [`embed::verify::DOUBT_BAND`] but not within the tolerance is doubted (no strike)
+//! and gets a second opinion (`embed::dispute`).
 
 use idlewatt_protocol::Precision;
 use idlewatt_protocol::inputs::matmul_inputs;
@@ -132,12 +134,23 @@ pub(crate) fn judge(
                 tol: embed::verify::Tolerance::default(),
             };
             let mut picker = embed::verify::Picker::new(rng_seed);
-            match embed::judge::judge(got, &layout, &client, reference, &mut picker) {
+            match embed::judge::judge(got.clone(), &layout, &client, reference, &mut picker) {
                 Ok(mut accepted) => {
                     accepted.rows.sort_by_key(|(i, _)| *i);
                     Ok(Ok(Some(accepted.rows.into_iter().flat_map(|(_, v)| v).collect())))
                 }
                 Err(embed::judge::JudgeError::Reference(e)) => Err(JudgeError::Model(e.to_string())),
+                Err(embed::judge::JudgeError::Mismatch(m)) if m.passes_band() => {
+                    // Near, not equal: the same rows (same seed, same sample) again against
+                    // the doubt band, so one near row cannot hide a far one checked later.
+                    let loose = embed::judge::Reference { tol: embed::verify::DOUBT_BAND, ..reference };
+                    let mut picker = embed::verify::Picker::new(rng_seed);
+                    match embed::judge::judge(got, &layout, &client, loose, &mut picker) {
+                        Ok(_) => Ok(Err(format!("{}: {m}", idlewatt_protocol::verify::DOUBT_REASON))),
+                        Err(embed::judge::JudgeError::Reference(e)) => Err(JudgeError::Model(e.to_string())),
+                        Err(e) => Ok(Err(e.to_string())),
+                    }
+                }
                 Err(e) => Ok(Err(e.to_string())),
             }
         }

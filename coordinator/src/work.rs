@@ -1,6 +1,7 @@
 //! Where leased work comes from and how its verification is paid. A node asking for
 //! work gets, in this order: a part of a client job that was given back (expired or
-//! rejected lease), a new block of rows cut from the oldest client job and sized to
+//! rejected lease; never a part it held before, and a failed embeddings batch first to
+//! a node of another kind, see `SECOND_OPINION_HOLD`), a new block of rows cut from the oldest client job and sized to
 //! the node, or — only while the operator's calibration budget lasts — seeded
 //! calibration work. Otherwise there is no paid work ([`issue`] answers `None`).
 //!
@@ -96,6 +97,19 @@ pub(crate) fn block_rows(
     Some(if rest > 0 && rest * 4 < rows && rows + rest <= cap { rows + rest } else { rows })
 }
 
+/// A second opinion comes from another kind of device: an embeddings part whose
+/// result was doubted or rejected since `$5` is not given to a node of the same vendor
+/// (the first word of its adapter name, lower case: "NVIDIA GeForce RTX 4090" →
+/// "nvidia", "llvmpipe (LLVM 19.1.7)" → "llvmpipe") and back-end as the node that
+/// failed it (`$3` is the asking node). After the hold any other node may take it (a
+/// node never gets a part twice).
+const SECOND_OPINION_HOLD: &str = "NOT (j.kind = 'client_embeddings' AND EXISTS (
+        SELECT 1 FROM leases pl JOIN nodes pn ON pn.address = pl.node JOIN nodes me ON me.address = $3
+        WHERE pl.job_id = j.id AND pl.status = 'rejected' AND pl.finished_at_ms > $5
+          AND pn.backend = me.backend
+          AND lower(substr(trim(pn.adapter), 1, instr(trim(pn.adapter) || ' ', ' ') - 1))
+            = lower(substr(trim(me.adapter), 1, instr(trim(me.adapter) || ' ', ' ') - 1))))";
+
 /// Issues a lease to `who` (see the module docs); `None` when there is no paid work.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn issue(
@@ -123,12 +137,14 @@ pub(crate) async fn issue(
            AND (j.origin = 'calibration' OR cj.status IN ('queued', 'running'))
            AND NOT EXISTS (SELECT 1 FROM leases WHERE leases.job_id = j.id AND leases.node = $3)
            AND $4 = 0
+           AND {SECOND_OPINION_HOLD}
          ORDER BY (j.origin = 'client') DESC, j.created_at_ms LIMIT 1"
     )))
     .bind(i64::from(limits.max_dim))
     .bind(max_elems)
     .bind(&node_addr)
     .bind(i64::from(marks.probation))
+    .bind(now_ms.saturating_sub(i64::try_from(cfg.second_opinion_hold.as_millis()).unwrap_or(i64::MAX)))
     .fetch_optional(&mut *tx)
     .await?;
     let issued = match reusable {
@@ -273,7 +289,8 @@ pub(crate) const EMBED_BATCH_ROWS: u64 = 32;
 pub(crate) const EMBED_CANARIES: usize = 2;
 
 /// Cuts the next batch of texts from the oldest embeddings job whose model is served:
-/// the texts tokenized with the model's own tokenizer, two canaries shuffled in at
+/// the next batch of the job's length-bucket plan ([`plan_batches`]), its texts
+/// tokenized with the model's own tokenizer, two canaries shuffled in at
 /// secret positions (the layout stays with the part, never leaves the coordinator).
 async fn cut_embeddings_batch(
     conn: &mut SqliteConnection,
@@ -287,7 +304,7 @@ async fn cut_embeddings_batch(
         return Ok(None);
     }
     let candidates = sqlx::query(
-        "SELECT id, model, input_json, total_units, next_unit, price_gwei, price_wei FROM client_jobs
+        "SELECT id, model, input_json, plan_json, total_units, next_unit, price_gwei, price_wei FROM client_jobs
          WHERE status IN ('queued', 'running') AND kind = 'embeddings' AND next_unit < total_units
          ORDER BY created_at_ms LIMIT 20",
     )
@@ -304,9 +321,20 @@ async fn cut_embeddings_batch(
         let texts: Vec<String> =
             serde_json::from_str(&r.try_get::<Option<String>, _>("input_json")?.unwrap_or_default())
                 .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-        let rows = EMBED_BATCH_ROWS.min(total - next);
-        let Some(slice) = texts.get(next as usize..(next + rows) as usize) else { continue };
-        let client_ids = model.tokenizer.encode(slice).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+        let job_id: String = r.try_get("id")?;
+        let plan = match r.try_get::<Option<String>, _>("plan_json")? {
+            Some(json) => serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+            None => plan_batches(conn, &job_id, &model.tokenizer, &texts).await?,
+        };
+        let Some(batch) = crate::embed::batching::batch_at(&plan, next) else { continue };
+        let rows = batch.len() as u64;
+        let Some(slice) = batch.iter().map(|&i| texts.get(i).cloned()).collect::<Option<Vec<String>>>() else {
+            continue;
+        };
+        if rows == 0 || next + rows > total {
+            continue;
+        }
+        let client_ids = model.tokenizer.encode(&slice).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
         let longest = client_ids.iter().map(Vec::len).max().unwrap_or(0);
         if longest > limits.max_dim as usize {
             continue;
@@ -327,18 +355,18 @@ async fn cut_embeddings_batch(
         let flops = EmbeddingsBatch::estimate_flops(&sequences, layers, hidden, intermediate);
         let spec =
             JobSpec::Embeddings(EmbeddingsBatch { model: model.manifest.clone(), dim: model.dim, sequences, flops });
-        let job_id: String = r.try_get("id")?;
         let price = money::to_amount(money::join(r.try_get("price_gwei")?, r.try_get("price_wei")?));
         let part = part_price(price, next, next + rows, total);
         let reward = TokenAmount(part.0 - fee_of(part, cfg.fee_bps).0);
         let (pg, pw) = limbs(part)?;
         let (rg, rw) = limbs(reward)?;
+        let rows_json = serde_json::to_string(batch).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
         let spec_json = serde_json::to_string(&spec).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
         let layout_json = serde_json::to_string(&layout).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
         sqlx::query(
             "INSERT INTO jobs (id, kind, m, n, k, seed, reward_gwei, reward_wei, status, created_at_ms,
-                               origin, client_job_id, row_start, price_gwei, price_wei, spec_json, layout_json)
-             VALUES ($1, 'client_embeddings', $2, $3, $4, 0, $5, $6, 'leased', $7, 'client', $8, $9, $10, $11, $12, $13)",
+                               origin, client_job_id, row_start, price_gwei, price_wei, spec_json, layout_json, rows_json)
+             VALUES ($1, 'client_embeddings', $2, $3, $4, 0, $5, $6, 'leased', $7, 'client', $8, $9, $10, $11, $12, $13, $14)",
         )
         .bind(part_id)
         .bind(as_i64(rows))
@@ -353,6 +381,7 @@ async fn cut_embeddings_batch(
         .bind(pw)
         .bind(spec_json)
         .bind(layout_json)
+        .bind(rows_json)
         .execute(&mut *conn)
         .await?;
         sqlx::query("UPDATE client_jobs SET next_unit = next_unit + $1, status = 'running' WHERE id = $2")
@@ -364,6 +393,37 @@ async fn cut_embeddings_batch(
         return Ok(Some(IssuedLease { job_id: part_id.to_owned(), spec, reward }));
     }
     Ok(None)
+}
+
+/// Plans an embeddings job's batches once, at its first cut: every text tokenized,
+/// grouped by length ([`crate::embed::batching::length_buckets`]), the plan stored with
+/// the job so later cuts (and restarts) lease the same batches.
+async fn plan_batches(
+    conn: &mut SqliteConnection,
+    job_id: &str,
+    tokenizer: &crate::embed::tokenize::TextTokenizer,
+    texts: &[String],
+) -> Result<Vec<Vec<usize>>, sqlx::Error> {
+    use crate::embed::batching::{BatchLimits, length_buckets, padded_tokens};
+    let ids = tokenizer.encode(texts).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+    let lengths: Vec<usize> = ids.iter().map(Vec::len).collect();
+    let limits =
+        BatchLimits { max_rows: EMBED_BATCH_ROWS as usize, max_padded_tokens: EMBED_BATCH_ROWS as usize * 128 };
+    let plan = length_buckets(&lengths, limits);
+    let json = serde_json::to_string(&plan).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    sqlx::query("UPDATE client_jobs SET plan_json = $1 WHERE id = $2")
+        .bind(json)
+        .bind(job_id)
+        .execute(&mut *conn)
+        .await?;
+    tracing::info!(
+        client_job = %job_id,
+        batches = plan.len(),
+        tokens = lengths.iter().sum::<usize>(),
+        padded = padded_tokens(&plan, &lengths),
+        "embeddings job planned by length bucket"
+    );
+    Ok(plan)
 }
 
 /// New calibration work, its reward held from the bootstrap budget; `None` when the

@@ -19,7 +19,7 @@ use super::events::{Event, EventKind};
 use super::jobs::{Job, JobSource, JobSourceError};
 use super::partial;
 use crate::compute::{AdapterPolicy, CancelToken, ComputeError, Engine, GpuProfile, RunState, SuspendedMatmul};
-use crate::embed::{EmbedError, EmbedModel};
+use crate::embed::{EmbedError, EmbedModel, SuspendedEmbed};
 
 /// Commands to the worker.
 #[derive(Debug)]
@@ -78,6 +78,9 @@ struct State {
     events: broadcast::Sender<Event>,
     reports: tmpsc::UnboundedSender<Report>,
     current: Option<(Job, Option<SuspendedMatmul>)>,
+    /// An interrupted embeddings batch's state in host memory (job id, where it
+    /// stopped, the fraction done), resumed from there when the owner is away again.
+    embed_kept: Option<(String, SuspendedEmbed, f64)>,
     running_job: RunningJob,
     /// GPU time between checkpoints of a running matmul.
     checkpoint_every: Duration,
@@ -115,7 +118,19 @@ impl Worker {
             (job, Some(s))
         });
         let mut state =
-            State { policy, jobs, dir, cancel, duty, events, reports, current, running_job, checkpoint_every };
+        let mut state = State {
+            policy,
+            jobs,
+            dir,
+            cancel,
+            duty,
+            events,
+            reports,
+            current,
+            embed_kept: None,
+            running_job,
+            checkpoint_every,
+        };
         let thread = std::thread::Builder::new().name("idlewatt-compute".into()).spawn(move || {
             while let Ok(cmd) = rx.recv() {
                 match cmd {
@@ -205,8 +220,10 @@ impl State {
             }
             // Dropping the engine here releases the device and all its memory.
         }
-        let kept_fraction =
-            self.current.as_ref().and_then(|(_, s)| s.as_ref()).map_or(0.0, SuspendedMatmul::fraction_done);
+        let kept_fraction = match (&self.current, &self.embed_kept) {
+            (Some((job, _)), Some((id, _, fraction))) if job.id == *id => *fraction,
+            (current, _) => current.as_ref().and_then(|(_, s)| s.as_ref()).map_or(0.0, SuspendedMatmul::fraction_done),
+        };
         let _ = self.reports.send(Report::Stopped { at: stopped_at, kept_fraction });
     }
 
@@ -308,9 +325,10 @@ impl State {
     }
 
     /// Runs one embeddings batch: the model uploaded once per engine, the batch cut
-    /// into short dispatches with the duty cycle applied between them. A batch is a
-    /// fraction of a second to a few seconds of work, so an interrupted batch is kept
-    /// and run again from its start (not from the middle) when the owner is away again.
+    /// into short dispatches with the duty cycle applied between them. An interrupted
+    /// batch keeps its cursor and live activations in host memory (`embed_kept`, no
+    /// VRAM) and resumes from there when the owner is away again; the lease is short, so
+    /// it is not written to disk (after a restart the batch starts again).
     fn run_embed(
         &mut self,
         engine: &Engine,
@@ -337,12 +355,50 @@ impl State {
             *model = Some((work.model_dir.clone(), uploaded));
         }
         let Some((_, m)) = model.as_ref() else { return Ok(None) };
+        // The kept state of this batch, if it was interrupted (the same job, the same
+        // model); anything else kept is stale and dropped.
+        let kept = self.embed_kept.take().filter(|(id, s, _)| *id == job.id && s.batch == work.sequences);
+        let started = match &kept {
+            Some((_, s, fraction)) => match m.resume(engine, s) {
+                Ok(run) => {
+                    tracing::info!(from = fraction, "embeddings batch resumed where it stopped");
+                    Ok(run)
+                }
+                Err(e) => {
+                    tracing::warn!(%e, "the kept state of the batch does not fit; starting it again");
+                    m.start(engine, &work.sequences)
+                }
+            },
+            None => m.start(engine, &work.sequences),
+        };
+        let mut run = match started {
+            Ok(run) => run,
+            Err(EmbedError::Compute(e)) => {
+                self.embed_kept = kept;
+                self.current = Some((job, None));
+                return Err(Report::GpuError(e));
+            }
+            Err(e) => return Err(unusable(e.to_string())),
+        };
         self.running_job.set(Some(job.id.clone()));
         let mut pacer = self.pacer(&job.id);
-        let outcome =
-            m.embed(engine, &work.sequences, &self.cancel, &mut |step| pacer.step(step.elapsed, step.fraction_done));
+        let outcome = run.run(&self.cancel, &mut |step| pacer.step(step.elapsed, step.fraction_done));
         let stopped = Instant::now();
         self.running_job.set(None);
+        let outcome = match outcome {
+            Ok(RunState::Done) => run.read_output(),
+            Ok(RunState::Cancelled) => {
+                // Keep what is done (the live activations, in host memory) so the batch
+                // resumes from here; the GPU buffers go with the run.
+                let fraction = run.fraction_done();
+                match run.suspend() {
+                    Ok(s) => self.embed_kept = Some((job.id.clone(), s, fraction)),
+                    Err(e) => tracing::warn!(%e, "could not keep the interrupted batch; it will start again"),
+                }
+                Err(ComputeError::Cancelled.into())
+            }
+            Err(e) => Err(e),
+        };
         match outcome {
             Ok(vectors) => {
                 let flat: Vec<f32> = vectors.into_iter().flatten().collect();
@@ -363,6 +419,10 @@ impl State {
                 Ok(Some(stopped))
             }
             Err(EmbedError::Compute(e)) => {
+                // A device failure mid-run: keep resuming from the last kept point.
+                if self.embed_kept.is_none() {
+                    self.embed_kept = kept;
+                }
                 self.current = Some((job, None));
                 Err(Report::GpuError(e))
             }

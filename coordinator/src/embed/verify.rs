@@ -29,6 +29,12 @@ impl Default for Tolerance {
     }
 }
 
+/// Where a row that misses [`Tolerance::default`] is doubted rather than rejected:
+/// close enough to be another back-end's rounding (cosine ≥ 0.999, no component off by
+/// more than 0.01), too far to pay without a second node's opinion. A random,
+/// stale or other-model row is far outside it (cosine ~0 to ~0.99).
+pub const DOUBT_BAND: Tolerance = Tolerance { min_cosine: 0.999, max_abs: 1e-2 };
+
 /// How one row compares.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RowCheck {
@@ -73,6 +79,13 @@ pub struct Mismatch {
     pub cosine: f64,
     /// Its max difference.
     pub max_abs: f32,
+}
+
+impl Mismatch {
+    /// Within [`DOUBT_BAND`]: possibly honest, worth a second node's opinion.
+    pub fn passes_band(&self) -> bool {
+        RowCheck { cosine: self.cosine, max_abs: self.max_abs }.passes(&DOUBT_BAND)
+    }
 }
 
 /// Checks the rows the coordinator knows: `(position in the batch, what, reference)`.

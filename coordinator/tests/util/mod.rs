@@ -103,11 +103,16 @@ impl Node {
     }
 
     pub async fn register(&self) {
+        self.register_as("Test CPU", "vulkan").await;
+    }
+
+    /// Registers with the given adapter name (its first word is the vendor) and back-end.
+    pub async fn register_as(&self, adapter: &str, backend: &str) {
         let reg = NodeRegistration {
             address: self.address(),
             hardware: HardwareSummary {
-                adapter: "Test CPU".into(),
-                backend: "vulkan".into(),
+                adapter: adapter.into(),
+                backend: backend.into(),
                 device_type: "cpu".into(),
                 max_buffer_bytes: 1 << 30,
                 benchmark_gflops: 1.0,
