@@ -103,6 +103,11 @@ impl Node {
     }
 
     pub async fn register(&self) {
+        self.register_with(&[idlewatt_protocol::Precision::F32]).await;
+    }
+
+    /// Registers (or re-registers) saying it benchmarked `precisions`.
+    pub async fn register_with(&self, precisions: &[idlewatt_protocol::Precision]) {
         let reg = NodeRegistration {
             address: self.address(),
             hardware: HardwareSummary {
@@ -111,7 +116,7 @@ impl Node {
                 device_type: "cpu".into(),
                 max_buffer_bytes: 1 << 30,
                 benchmark_gflops: 1.0,
-                precisions: vec![idlewatt_protocol::Precision::F32],
+                precisions: precisions.to_vec(),
             },
             app_version: "0.1.0".into(),
         };
