@@ -2,12 +2,13 @@
 //! The owner leaves → the node computes; the owner returns → the GPU is given back within
 //! milliseconds and the job kept; the owner leaves again → the job resumes where it
 //! stopped; a restart resumes it from disk; without idle detection the node never guesses.
+//! The first session tunes the kernels and caches the choice; later sessions reuse it.
 
 mod util;
 
 use std::time::Duration;
 
-use idlewatt::compute::AdapterPolicy;
+use idlewatt::compute::{AdapterPolicy, tuning};
 use idlewatt::config::Settings;
 use idlewatt::idle::{IdleError, IdleSource, x11::X11Idle};
 use idlewatt::node::{
@@ -116,6 +117,8 @@ async fn without_idle_detection_idle_mode_never_computes() {
     })
     .await;
     assert!(computed.is_err(), "computed without knowing whether the owner is there");
+    // Tuning times kernels on the GPU: never while the node may not compute.
+    assert!(!dir.path().join(tuning::TUNING_FILE).exists(), "tuned while not allowed to compute");
     let _ = stop.send(());
     task.await.expect("clean exit");
 }
@@ -398,5 +401,46 @@ async fn an_interrupted_embeddings_batch_resumes_where_it_stopped() {
     for (row, w) in got.chunks(384).zip(&want) {
         let dot: f64 = row.iter().zip(w).map(|(a, b)| f64::from(*a) * f64::from(*b)).sum();
         assert!(dot >= 0.9999, "a resumed row's cosine to the CPU reference: {dot}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_session_tunes_the_kernels_and_the_next_reuses_the_cache() {
+    util::init_tracing();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cache = dir.path().join(tuning::TUNING_FILE);
+    assert!(!cache.exists());
+    let mut first: Option<(Vec<u8>, std::time::SystemTime)> = None;
+    for session in 0..2 {
+        let no_idle: Result<Box<dyn IdleSource>, IdleError> = Err(IdleError::NoBackend { tried: vec![] });
+        let node = Node::new(
+            config(dir.path(), RunWhen::Always, Duration::from_secs(300)),
+            no_idle,
+            Box::new(LocalJobs::new(64)),
+        );
+        let mut rx = node.subscribe();
+        let (stop, task) = start(node);
+        // Tuning comes before the first job of the first session.
+        expect(&mut rx, Duration::from_secs(180), "a finished job", |k| matches!(k, EventKind::JobDone { .. })).await;
+        let _ = stop.send(());
+        task.await.expect("clean exit");
+        let bytes = std::fs::read(&cache).unwrap_or_else(|e| panic!("session {session}: no tuning cache: {e}"));
+        let modified = std::fs::metadata(&cache).and_then(|m| m.modified()).expect("mtime");
+        match &first {
+            None => {
+                let t = tuning::Tuning::load(&cache).expect("a readable tuning");
+                assert_eq!(t.key.wgpu, tuning::WGPU_VERSION);
+                assert!(t.key.driver_info.contains("Mesa"), "{:?}", t.key);
+                assert_eq!(t.precisions().first(), Some(&idlewatt_protocol::Precision::F32), "{:?}", t.precisions());
+                assert!(t.results.iter().all(|r| r.gflops > 0.0 && !r.candidates.is_empty()));
+                // What the node registers with from now on.
+                assert_eq!(tuning::benchmarked_precisions(&cache), t.precisions());
+                first = Some((bytes, modified));
+            }
+            Some((b, m)) => {
+                assert_eq!(&bytes, b, "the second session retuned");
+                assert_eq!(&modified, m, "the second session rewrote the cache");
+            }
+        }
     }
 }

@@ -7,8 +7,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use alloy::primitives::Address;
-use idlewatt_protocol::TokenAmount;
 use idlewatt_protocol::wire::{JobRecord, JobSpec, JobState, NodeRegistration};
+use idlewatt_protocol::{Precision, TokenAmount};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Connection as _, Row, SqlitePool};
 
@@ -103,12 +103,12 @@ pub(crate) async fn upsert_node(
 ) -> Result<(), sqlx::Error> {
     let h = &reg.hardware;
     sqlx::query(
-        "INSERT INTO nodes (address, adapter, backend, device_type, max_buffer_bytes, benchmark_gflops, app_version, registered_at_ms, last_seen_ms, source_range)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)
+        "INSERT INTO nodes (address, adapter, backend, device_type, max_buffer_bytes, benchmark_gflops, app_version, registered_at_ms, last_seen_ms, source_range, precisions)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10)
          ON CONFLICT (address) DO UPDATE SET adapter = excluded.adapter, backend = excluded.backend,
              device_type = excluded.device_type, max_buffer_bytes = excluded.max_buffer_bytes,
              benchmark_gflops = excluded.benchmark_gflops, app_version = excluded.app_version,
-             last_seen_ms = excluded.last_seen_ms",
+             last_seen_ms = excluded.last_seen_ms, precisions = excluded.precisions",
     )
     .bind(addr(reg.address))
     .bind(&h.adapter)
@@ -119,16 +119,26 @@ pub(crate) async fn upsert_node(
     .bind(&reg.app_version)
     .bind(now_ms)
     .bind(source_range)
+    .bind(precisions_column(&h.precisions))
     .execute(db)
     .await?;
     Ok(())
 }
 
-/// What sizing needs to know of a registered node.
+/// The `nodes.precisions` value of a registration: the precisions it names, each once,
+/// in the protocol's order; f32 alone when it names none (every node computes f32).
+pub(crate) fn precisions_column(named: &[Precision]) -> String {
+    let listed: Vec<&str> = Precision::ALL.iter().filter(|p| named.contains(p)).map(|p| p.as_str()).collect();
+    if listed.is_empty() { Precision::F32.as_str().to_owned() } else { listed.join(",") }
+}
+
+/// What sizing and matching need to know of a registered node.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct NodeInfo {
     pub(crate) benchmark_gflops: f64,
     pub(crate) max_buffer_bytes: u64,
+    /// It benchmarked an f16 path: f16 parts may be leased to it.
+    pub(crate) f16: bool,
 }
 
 /// A registered node's profile and standing.
@@ -149,7 +159,7 @@ pub(crate) async fn node_standing(
     bad_since_ms: i64,
 ) -> Result<Option<NodeStanding>, sqlx::Error> {
     let row = sqlx::query(
-        "SELECT benchmark_gflops, max_buffer_bytes,
+        "SELECT benchmark_gflops, max_buffer_bytes, precisions,
                 (SELECT COUNT(*) FROM leases WHERE node = $1 AND status = 'open') AS open_leases,
                 (SELECT COUNT(*) FROM leases WHERE node = $1 AND status = 'rejected' AND finished_at_ms >= $2
                    AND reason NOT LIKE $3) AS bad
@@ -166,6 +176,7 @@ pub(crate) async fn node_standing(
             info: NodeInfo {
                 benchmark_gflops: r.try_get("benchmark_gflops")?,
                 max_buffer_bytes: u64::try_from(r.try_get::<i64, _>("max_buffer_bytes")?).unwrap_or(0),
+                f16: r.try_get::<String, _>("precisions")?.split(',').any(|p| p == Precision::F16.as_str()),
             },
             open_leases: r.try_get("open_leases")?,
             bad_results: r.try_get("bad")?,

@@ -4,6 +4,9 @@
 //! a node of another kind, see `SECOND_OPINION_HOLD`), a new block of rows cut from the oldest client job and sized to
 //! the node, or — only while the operator's calibration budget lasts — seeded
 //! calibration work. Otherwise there is no paid work ([`issue`] answers `None`).
+//! A part of an f16 job goes only to a node whose registration says it benchmarked an
+//! f16 path ([`NodeInfo::f16`]); other nodes do not see it, so an f16 job waits (until
+//! it expires and is refunded) while no such node asks for work.
 //!
 //! Every part carries its price: the differences of ⌊price·row/m⌋ over its rows
 //! ([`part_price`]), so the parts of a job add up to exactly what its escrow holds.
@@ -138,6 +141,7 @@ pub(crate) async fn issue(
            AND NOT EXISTS (SELECT 1 FROM leases WHERE leases.job_id = j.id AND leases.node = $3)
            AND $4 = 0
            AND {SECOND_OPINION_HOLD}
+           AND (COALESCE(cj.precision, 'f32') = 'f32' OR $6 = 1)
          ORDER BY (j.origin = 'client') DESC, j.created_at_ms LIMIT 1"
     )))
     .bind(i64::from(limits.max_dim))
@@ -145,6 +149,7 @@ pub(crate) async fn issue(
     .bind(&node_addr)
     .bind(i64::from(marks.probation))
     .bind(now_ms.saturating_sub(i64::try_from(cfg.second_opinion_hold.as_millis()).unwrap_or(i64::MAX)))
+    .bind(i64::from(node.f16))
     .fetch_optional(&mut *tx)
     .await?;
     let issued = match reusable {
@@ -182,7 +187,8 @@ pub(crate) async fn issue(
     Ok(Some(issued))
 }
 
-/// Cuts the next block of rows from the oldest client matmul that fits the node.
+/// Cuts the next block of rows from the oldest client matmul that fits the node (f16
+/// jobs only for a node that benchmarked an f16 path).
 async fn cut_client_block(
     conn: &mut SqliteConnection,
     cfg: &Config,
@@ -196,10 +202,12 @@ async fn cut_client_block(
         "SELECT id, a_sha256, b_sha256, m, n, k, precision, total_units, next_unit, price_gwei, price_wei FROM client_jobs
          WHERE status IN ('queued', 'running') AND kind = 'matmul' AND next_unit < total_units
            AND n <= $1 AND k <= $1 AND k * n <= $2
+           AND (precision = 'f32' OR $3 = 1)
          ORDER BY created_at_ms LIMIT 20",
     )
     .bind(i64::from(limits.max_dim))
     .bind(max_elems)
+    .bind(i64::from(node.f16))
     .fetch_all(&mut *conn)
     .await?;
     for r in candidates {
@@ -597,7 +605,7 @@ mod tests {
     #[test]
     fn blocks_are_sized_to_the_node_and_its_limits() {
         let cfg = Config { fixed_job_dim: None, target_job_seconds: 1.0, ..Config::default() };
-        let node = NodeInfo { benchmark_gflops: 1.0, max_buffer_bytes: 1 << 40 };
+        let node = NodeInfo { benchmark_gflops: 1.0, max_buffer_bytes: 1 << 40, f16: false };
         // 1 GFLOP/s for 1 s with n = k = 1000: 1e9 / 2e6 = 500 rows.
         assert_eq!(block_rows(&cfg, node, BIG, 1000, 1000, 10_000), Some(500));
         // Never more than what is left; a sliver under a quarter block is taken along.

@@ -185,6 +185,13 @@ impl Engine {
     /// Checks every candidate against the CPU, times the correct ones for a share of
     /// `budget`, and makes the fastest of each precision the engine's kernel.
     pub fn tune(&self, budget: Duration) -> Result<Tuning, ComputeError> {
+        self.tune_unless(budget, &CancelToken::new())
+    }
+
+    /// Like [`tune`](Self::tune), but gives up with [`ComputeError::Cancelled`]
+    /// between candidates once `cancel` is set (the node's owner came back): nothing
+    /// is chosen or cached then, and the next session tunes afresh.
+    pub fn tune_unless(&self, budget: Duration, cancel: &CancelToken) -> Result<Tuning, ComputeError> {
         let span = tracing::info_span!("tune", adapter = %self.profile().name);
         let _enter = span.enter();
         let size: u32 = if self.profile().software { 256 } else { 2048 };
@@ -205,6 +212,9 @@ impl Engine {
             let (a, b) = inputs_for(precision, 11, dims);
             let mut timed = Vec::new();
             for kernel in candidates {
+                if cancel.is_cancelled() {
+                    return Err(ComputeError::Cancelled);
+                }
                 let outcome = (|| -> Result<f64, ComputeError> {
                     let mut run = self.start_matmul_with(&ca, &cb, check, kernel)?;
                     run.run(&never, &mut |_| {})?;
@@ -256,13 +266,25 @@ impl Engine {
     /// (applied and saved; a cache that cannot be written is only a warning).
     /// `retune` ignores the cache. Returns the tuning and whether it was made now.
     pub fn tuned(&self, cache: &Path, budget: Duration, retune: bool) -> Result<(Tuning, bool), ComputeError> {
+        self.tuned_unless(cache, budget, retune, &CancelToken::new())
+    }
+
+    /// Like [`tuned`](Self::tuned), but a tuning interrupted by `cancel` is neither
+    /// applied nor cached ([`ComputeError::Cancelled`]).
+    pub fn tuned_unless(
+        &self,
+        cache: &Path,
+        budget: Duration,
+        retune: bool,
+        cancel: &CancelToken,
+    ) -> Result<(Tuning, bool), ComputeError> {
         if !retune && let Some(cached) = Tuning::load(cache) {
             if self.apply_tuning(&cached) {
                 return Ok((cached, false));
             }
             tracing::info!("kernel tuning was made for another adapter, driver or build: retuning");
         }
-        let fresh = self.tune(budget)?;
+        let fresh = self.tune_unless(budget, cancel)?;
         if let Err(e) = fresh.save(cache) {
             tracing::warn!(%e, path = %cache.display(), "could not cache the kernel tuning");
         }

@@ -10,6 +10,10 @@
 //!
 //! A job's [`Job::id`] is the lease id: that is what a result is submitted against.
 //!
+//! The registration says which precisions the node benchmarked (its kernel tuning in
+//! the data folder); when a tuning made after the start changes them, the next lease
+//! registers again first, so the coordinator's matching follows the node's GPU.
+//!
 //! Crashes cost a node nothing but the GPU time: the coordinator is the durable record
 //! of the node's leases, so before its first lease after a start the node asks for the
 //! leases it still holds (`GET /v1/leases`) and releases every one it cannot finish
@@ -273,7 +277,21 @@ impl NetworkJobs {
         Ok(released)
     }
 
+    /// Registers again when the node's kernel tuning (in the data folder, written by the
+    /// compute worker on its first session) now names other precisions than the
+    /// coordinator was told: it leases f16 work only to nodes that benchmarked f16.
+    fn refresh_precisions(&mut self) {
+        let cache = self.data_root.join(crate::compute::tuning::TUNING_FILE);
+        let now = crate::compute::tuning::benchmarked_precisions(&cache);
+        if now != self.hardware.precisions {
+            tracing::info!(was = ?self.hardware.precisions, now = ?now, "benchmarked precisions changed: registering again");
+            self.hardware.precisions = now;
+            self.registered = false;
+        }
+    }
+
     fn lease(&mut self) -> Result<Lease, ClientError> {
+        self.refresh_precisions();
         self.ensure_registered()?;
         if !self.reclaimed
             && let Err(e) = self.reclaim_leases()

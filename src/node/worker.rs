@@ -2,7 +2,8 @@
 //! while it does not. On `Compute` it opens the device, resumes the interrupted job (or
 //! fetches a new one) and runs slices, sleeping between them as the duty cycle says; when
 //! cancelled it suspends the job to host memory and disk and drops the device, so no VRAM
-//! is held while the owner uses the computer.
+//! is held while the owner uses the computer. The first session on a GPU (or driver)
+//! tunes the kernels before its first job and caches the choice (see `State::tune`).
 
 use std::path::PathBuf;
 use std::sync::{
@@ -18,7 +19,7 @@ use tokio::sync::{broadcast, mpsc as tmpsc};
 use super::events::{Event, EventKind};
 use super::jobs::{Job, JobSource, JobSourceError};
 use super::partial;
-use crate::compute::{AdapterPolicy, CancelToken, ComputeError, Engine, GpuProfile, RunState, SuspendedMatmul};
+use crate::compute::{AdapterPolicy, CancelToken, ComputeError, Engine, GpuProfile, RunState, SuspendedMatmul, tuning};
 use crate::embed::{EmbedError, EmbedModel, SuspendedEmbed};
 
 /// Commands to the worker.
@@ -202,6 +203,7 @@ impl State {
             }
         };
         if let Some(engine) = engine {
+            self.tune(&engine);
             // An embeddings model stays on the GPU while the worker computes, and goes
             // with the engine when it stops (nothing held while the owner is active).
             let mut model: Option<(PathBuf, EmbedModel)> = None;
@@ -225,6 +227,26 @@ impl State {
             (current, _) => current.as_ref().and_then(|(_, s)| s.as_ref()).map_or(0.0, SuspendedMatmul::fraction_done),
         };
         let _ = self.reports.send(Report::Stopped { at: stopped_at, kept_fraction });
+    }
+
+    /// Gives the engine its tuned kernels: the cached tuning when it was made for this
+    /// adapter, driver, wgpu and kernels, else (the first session, or after a driver
+    /// update) a fresh one, timed within [`tuning::DEFAULT_BUDGET`] and cached in the
+    /// data folder, where the job source reads the precisions it registers. Runs only
+    /// here, while the node may compute; the owner's return stops it between
+    /// candidates (nothing cached, the next session tunes). A failure is not fatal: the
+    /// engine keeps its default kernels.
+    fn tune(&self, engine: &Engine) {
+        let cache = self.dir.join(tuning::TUNING_FILE);
+        match engine.tuned_unless(&cache, tuning::DEFAULT_BUDGET, false, &self.cancel) {
+            Ok((t, true)) => {
+                let chosen: Vec<&str> = t.results.iter().map(|r| r.label.as_str()).collect();
+                tracing::info!(?chosen, precisions = ?t.precisions(), "kernels tuned for this GPU and cached");
+            }
+            Ok((t, false)) => tracing::debug!(precisions = ?t.precisions(), "cached kernel tuning applied"),
+            Err(ComputeError::Cancelled) => tracing::info!("kernel tuning interrupted; it runs again next time"),
+            Err(e) => tracing::warn!(%e, "kernel tuning failed; computing with the default kernels"),
+        }
     }
 
     /// Runs (or resumes) one job. `Ok(Some(last slice end))` when cancelled mid-job,

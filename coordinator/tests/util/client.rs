@@ -98,6 +98,14 @@ impl Client {
         stored.sha256
     }
 
+    /// Uploads a matrix stored as f16 (`<f2`; `data` must be exact in f16).
+    pub async fn upload_f16(&self, rows: usize, cols: usize, data: &[f32]) -> String {
+        let r = self.put_blob(&npy::write_f16(rows, cols, data)).await;
+        assert!(r.status() == StatusCode::CREATED || r.status() == StatusCode::OK, "{}", r.text().await.unwrap());
+        let stored: BlobStored = r.json().await.unwrap();
+        stored.sha256
+    }
+
     pub async fn submit(
         &self,
         a: &str,
@@ -105,10 +113,22 @@ impl Client {
         max_price: TokenAmount,
         expires_in_s: Option<u64>,
     ) -> reqwest::Response {
+        self.submit_as(a, b, Precision::F32, max_price, expires_in_s).await
+    }
+
+    /// Submits a matmul in `precision`.
+    pub async fn submit_as(
+        &self,
+        a: &str,
+        b: &str,
+        precision: Precision,
+        max_price: TokenAmount,
+        expires_in_s: Option<u64>,
+    ) -> reqwest::Response {
         let sub = JobSubmission::Matmul {
             a_sha256: a.to_owned(),
             b_sha256: b.to_owned(),
-            precision: Precision::F32,
+            precision,
             max_price,
             expires_in_s,
         };

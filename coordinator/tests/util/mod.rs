@@ -103,11 +103,21 @@ impl Node {
     }
 
     pub async fn register(&self) {
-        self.register_as("Test CPU", "vulkan").await;
+        self.register_full("Test CPU", "vulkan", &[idlewatt_protocol::Precision::F32]).await;
     }
 
     /// Registers with the given adapter name (its first word is the vendor) and back-end.
     pub async fn register_as(&self, adapter: &str, backend: &str) {
+        self.register_full(adapter, backend, &[idlewatt_protocol::Precision::F32]).await;
+    }
+
+    /// Registers (or re-registers) saying it benchmarked `precisions`.
+    pub async fn register_with(&self, precisions: &[idlewatt_protocol::Precision]) {
+        self.register_full("Test CPU", "vulkan", precisions).await;
+    }
+
+    /// Registers with an adapter, back-end and benchmarked precisions.
+    pub async fn register_full(&self, adapter: &str, backend: &str, precisions: &[idlewatt_protocol::Precision]) {
         let reg = NodeRegistration {
             address: self.address(),
             hardware: HardwareSummary {
@@ -116,7 +126,7 @@ impl Node {
                 device_type: "cpu".into(),
                 max_buffer_bytes: 1 << 30,
                 benchmark_gflops: 1.0,
-                precisions: vec![idlewatt_protocol::Precision::F32],
+                precisions: precisions.to_vec(),
             },
             app_version: "0.1.0".into(),
         };
