@@ -55,6 +55,13 @@ export const commands = {
 	getAppInfo: () => typedError<AppInfo, AppError_Serialize>(__TAURI_INVOKE("get_app_info")),
 	/**  Opens the log folder in the file manager. */
 	openLogsFolder: () => typedError<null, AppError_Serialize>(__TAURI_INVOKE("open_logs_folder")),
+	/**  Where the updater stands (a ready update's version and notes, or a refusal). */
+	getUpdateStatus: () => typedError<UpdateStatus, AppError_Serialize>(__TAURI_INVOKE("get_update_status")),
+	/**
+	 *  Installs the downloaded update and restarts into it; while the node computes, answers
+	 *  `ask_first` unless `confirmed`.
+	 */
+	installUpdate: (confirmed: boolean) => typedError<InstallOutcome, AppError_Serialize>(__TAURI_INVOKE("install_update", { confirmed })),
 };
 
 /** Events */
@@ -63,6 +70,7 @@ export const events = {
 	benchProgress: makeEvent<BenchProgress, BenchProgress>("bench_progress"),
 	nodeEvent: makeEvent<NodeEvent_Serialize, NodeEvent_Deserialize>("node_event"),
 	statusChanged: makeEvent<StatusChanged_Serialize, StatusChanged_Deserialize>("status_changed"),
+	updateChanged: makeEvent<UpdateChanged, UpdateChanged>("update_changed"),
 	withdrawalChanged: makeEvent<WithdrawalChanged_Serialize, WithdrawalChanged_Deserialize>("withdrawal_changed"),
 };
 
@@ -418,6 +426,13 @@ export type HostInfo = {
 	os: string,
 };
 
+/**  What the owner's click on "Install and restart" did. */
+export type InstallOutcome = 
+/**  Installing; the app restarts into the new version. */
+"installing" | 
+/**  The node is computing: the UI asks the owner, then calls again with `confirmed`. */
+"ask_first";
+
 /**  The language of the app's interface. */
 export type Language = 
 /**  English. */
@@ -757,6 +772,13 @@ export type Settings_Deserialize = {
 	language?: Language | null,
 	/**  Start the desktop app at login (off until the owner turns it on). */
 	autostart?: boolean,
+	/**  Look for a new version of the app at start and every few hours (on by default). */
+	auto_update_checks?: boolean,
+	/**
+	 *  Where the app looks for updates; `None` = the project's update server
+	 *  ([`crate::app::updates::DEFAULT_UPDATE_URL`]).
+	 */
+	update_url?: string | null,
 };
 
 /**  Everything the owner can set. */
@@ -791,6 +813,13 @@ export type Settings_Serialize = {
 	language: Language | null,
 	/**  Start the desktop app at login (off until the owner turns it on). */
 	autostart: boolean,
+	/**  Look for a new version of the app at start and every few hours (on by default). */
+	auto_update_checks: boolean,
+	/**
+	 *  Where the app looks for updates; `None` = the project's update server
+	 *  ([`crate::app::updates::DEFAULT_UPDATE_URL`]).
+	 */
+	update_url: string | null,
 };
 
 /**  Whether a value was measured or estimated, and how. */
@@ -843,6 +872,33 @@ export type Status_Serialize = {
 	/**  The network. */
 	network: NetworkRef_Serialize,
 };
+
+/**  The update status changed (the dashboard's banner follows it). */
+export type UpdateChanged = UpdateStatus;
+
+/**  Where the updater stands, as the UI shows it. */
+export type UpdateStatus = 
+/**  No update known (or automatic checks are off). */
+{ state: "idle" } | 
+/**  A newer version is being downloaded in the background. */
+{ state: "downloading"; 
+/**  The new version. */
+version: string } | 
+/**  A newer version is downloaded and its signature checked: ready to install. */
+{ state: "ready"; 
+/**  The new version. */
+version: string; 
+/**  Its release notes (may be empty). */
+notes: string } | 
+/**
+ *  An update was refused (bad signature, tampered download, not newer) or failed to
+ *  install; nothing was installed.
+ */
+{ state: "refused"; 
+/**  The offered version, when known. */
+version: string; 
+/**  Why, in words. */
+reason: string };
 
 /**  The wallet's public facts. */
 export type WalletView = WalletView_Serialize | WalletView_Deserialize;
