@@ -17,9 +17,7 @@ use std::sync::Mutex;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use idlewatt::app::updates::{
-    self, CheckSchedule, InstallDecision, InstallOutcome, InstallTrigger, UpdateStatus,
-};
+use idlewatt::app::updates::{self, CheckSchedule, InstallDecision, InstallOutcome, InstallTrigger, UpdateStatus};
 use idlewatt::app::{AppCore, AppError, AppState, ErrorKind};
 use serde::Serialize;
 use tauri::{AppHandle, Manager, Runtime};
@@ -117,10 +115,8 @@ async fn check(app: &AppHandle, core: &AppCore) -> Result<(), tauri_plugin_updat
     match update.download(|_, _| {}, || {}).await {
         Ok(bytes) => {
             tracing::info!(version = %update.version, bytes = bytes.len(), "update downloaded and its signature checked");
-            let ready = UpdateStatus::Ready {
-                version: update.version.clone(),
-                notes: update.body.clone().unwrap_or_default(),
-            };
+            let ready =
+                UpdateStatus::Ready { version: update.version.clone(), notes: update.body.clone().unwrap_or_default() };
             *lock(&app.state::<Updates>().ready) = Some((update, bytes));
             set_status(app, ready);
             Ok(())

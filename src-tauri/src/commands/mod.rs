@@ -47,7 +47,14 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             update::get_update_status,
             update::install_update,
         ])
-        .events(collect_events![NodeEvent, BenchProgress, BalanceChanged, WithdrawalChanged, StatusChanged, UpdateChanged])
+        .events(collect_events![
+            NodeEvent,
+            BenchProgress,
+            BalanceChanged,
+            WithdrawalChanged,
+            StatusChanged,
+            UpdateChanged
+        ])
         // Timestamps and byte counts are u64 in Rust; all stay far below 2^53.
         .dangerously_cast_bigints_to_number()
         // f64 as `number`: the core never sends NaN or infinities (they would arrive as null).
