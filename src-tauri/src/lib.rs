@@ -4,7 +4,8 @@
 //! - [`commands`]: the UI's commands, one file per area, registered with `tauri-specta`;
 //! - `events`: core events → Tauri events, tray updates, notifications;
 //! - `tray`, `window`, `notify`, `autostart`, `logs`, `about`, `shutdown`: what their names say;
-//! - `network`: the embedded local network (the coordinator in-process).
+//! - `network`: the embedded local network (the coordinator in-process);
+//! - `updates`: signed automatic updates (`tauri-plugin-updater`, rules in the core).
 //!
 //! Environment (tests, development): `IDLEWATT_DATA_DIR`, `IDLEWATT_ALLOW_SOFTWARE=1`,
 //! `IDLEWATT_IDLE_AFTER_S`, `IDLEWATT_JOB_SIZE`, `IDLEWATT_STALL_AFTER_S`, `IDLEWATT_LOG`;
@@ -19,6 +20,7 @@ mod network;
 mod notify;
 mod shutdown;
 mod tray;
+mod updates;
 mod window;
 
 use idlewatt::app::{AppCore, Overrides};
@@ -79,7 +81,9 @@ pub fn run() -> Result<(), StartError> {
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| window::show(app)))
         .plugin(tauri_plugin_autostart::init(tauri_plugin_autostart::MacosLauncher::LaunchAgent, None))
         .plugin(tauri_plugin_opener::init())
+        .plugin(updates::plugin())
         .manage(core.clone())
+        .manage(updates::Updates::default())
         .manage(shutdown::Quit::default())
         .invoke_handler(specta.invoke_handler())
         .on_window_event(window::on_event)
@@ -94,6 +98,7 @@ pub fn run() -> Result<(), StartError> {
             autostart::sync_at_start(app.handle(), &core);
             shutdown::on_signals(app.handle().clone());
             tauri::async_runtime::spawn(events::pump(app.handle().clone(), core.clone()));
+            updates::start(app.handle().clone());
             let core = core.clone();
             tauri::async_runtime::spawn(async move { core.start().await });
             Ok(())

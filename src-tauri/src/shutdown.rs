@@ -1,6 +1,7 @@
 //! Quitting: Quit in the tray (or SIGTERM/Ctrl-C) asks the app to exit; the exit is held
 //! back until the node has stopped the GPU and kept its job, and the local network has
-//! closed its database (clash-verge's `prevent_exit` pattern).
+//! closed its database (clash-verge's `prevent_exit` pattern), and a downloaded update
+//! has been installed (issue 16: "at the next quit").
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -11,7 +12,8 @@ use tauri::{AppHandle, ExitRequestApi, Manager};
 #[derive(Debug, Default)]
 pub struct Quit {
     started: AtomicBool,
-    done: AtomicBool,
+    /// The exit may go through (the node has stopped).
+    pub(crate) done: AtomicBool,
 }
 
 /// On `RunEvent::ExitRequested`: the last window closing (no code) is not a quit, the
@@ -35,6 +37,7 @@ pub fn on_exit_requested(app: &AppHandle, api: &ExitRequestApi, code: Option<i32
     let core = app.state::<AppCore>().inner().clone();
     tauri::async_runtime::spawn(async move {
         core.shutdown().await;
+        crate::updates::install_at_quit(&app);
         tracing::info!("node stopped; exiting");
         app.state::<Quit>().done.store(true, Ordering::SeqCst);
         app.exit(code.unwrap_or(0));

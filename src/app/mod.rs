@@ -18,6 +18,7 @@ pub mod ledger;
 pub mod network;
 pub mod notices;
 pub mod samples;
+pub mod updates;
 mod views;
 
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -99,6 +99,11 @@ pub struct Settings {
     pub language: Option<Language>,
     /// Start the desktop app at login (off until the owner turns it on).
     pub autostart: bool,
+    /// Look for a new version of the app at start and every few hours (on by default).
+    pub auto_update_checks: bool,
+    /// Where the app looks for updates; `None` = the project's update server
+    /// ([`crate::app::updates::DEFAULT_UPDATE_URL`]).
+    pub update_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -119,6 +124,8 @@ impl Default for Settings {
             coordinator_url: None,
             language: None,
             autostart: false,
+            auto_update_checks: true,
+            update_url: None,
         }
     }
 }
@@ -228,14 +235,16 @@ impl Settings {
                 range(&format!("schedule.windows[{i}].end_min"), f64::from(w.end_min), 0.0, max, " min")?;
             }
         }
-        if let Some(url) = &self.coordinator_url
-            && !(url.starts_with("https://") || url.starts_with("http://"))
-        {
-            return Err(ConfigError::Invalid {
-                key: "coordinator_url".into(),
-                value: format!("{url:?}"),
-                allowed: "an http:// or https:// address".into(),
-            });
+        for (key, url) in [("coordinator_url", &self.coordinator_url), ("update_url", &self.update_url)] {
+            if let Some(url) = url
+                && !(url.starts_with("https://") || url.starts_with("http://"))
+            {
+                return Err(ConfigError::Invalid {
+                    key: key.into(),
+                    value: format!("{url:?}"),
+                    allowed: "an http:// or https:// address".into(),
+                });
+            }
         }
         Ok(())
     }

@@ -43,6 +43,8 @@ fn save_then_load_round_trips() {
         }),
         coordinator_url: Some("https://coordinator.example".into()),
         rated_watts_override: Some(320.0),
+        auto_update_checks: false,
+        update_url: Some("http://127.0.0.1:8080/updates/{{target}}".into()),
         ..Settings::default()
     };
     s.save(&dirs).unwrap();
@@ -63,6 +65,7 @@ fn each_bad_value_names_its_key_and_range() {
         (r#"{"grid_g_co2_per_kwh": 9999}"#, "grid_g_co2_per_kwh = 9999"),
         (r#"{"currency": "euro"}"#, "currency = \"euro\""),
         (r#"{"coordinator_url": "ftp://x"}"#, "coordinator_url"),
+        (r#"{"update_url": "file:///tmp/evil.json"}"#, "update_url = \"file:///tmp/evil.json\""),
         (r#"{"schedule": {"windows": []}}"#, "schedule.windows"),
         (r#"{"schedule": {"windows": [{"start_min": 1440, "end_min": 0}]}}"#, "schedule.windows[0].start_min = 1440"),
         (r#"{"version": 0}"#, "version = 0"),

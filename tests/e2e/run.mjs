@@ -4,7 +4,7 @@
 // screen, a global timeout, and teardown by PID on success, failure or interruption.
 //
 //   node tests/e2e/run.mjs [--app PATH] [--out DIR] [--timeout SECONDS] [--update-screenshots]
-//                          [--smoke] [--keep] [--app-arg ARG]...
+//                          [--smoke] [--keep] [--app-arg ARG]... [--between-restarts CMD]
 //
 // --app        the idlewatt-app binary (default: $CARGO_TARGET_DIR/debug/idlewatt-app)
 // --out        screenshots and logs of this run (default: e2e-output/ in the repository)
@@ -14,6 +14,10 @@
 //              harness itself with any WebKitGTK app (even MiniBrowser)
 // --app-arg    an argument for the app (repeatable; MiniBrowser needs --automation)
 // --keep       keep the run's temporary state folders (printed at the end)
+// --between-restarts  a shell command run while the app is down in the scenario's
+//              kill-and-restart step (scripts/install-test removes and reinstalls the
+//              package there: the wallet, history and settings must survive it); the
+//              step fails when the command exits non-zero
 // Exit code 0 when every step passed, 1 otherwise.
 
 import { existsSync } from 'node:fs';
@@ -35,6 +39,7 @@ function parseArgs(argv) {
     updateScreenshots: false,
     smoke: false,
     keep: false,
+    betweenRestarts: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -50,6 +55,7 @@ function parseArgs(argv) {
     else if (a === '--update-screenshots') o.updateScreenshots = true;
     else if (a === '--smoke') o.smoke = true;
     else if (a === '--keep') o.keep = true;
+    else if (a === '--between-restarts') o.betweenRestarts = value();
     else if (a === '-h' || a === '--help') {
       console.log('usage: node tests/e2e/run.mjs [--app PATH] [--out DIR] [--timeout S] [--update-screenshots] [--smoke] [--keep]');
       process.exit(0);
@@ -90,6 +96,7 @@ async function main() {
     nativeDriver: findTool('WebKitWebDriver', ['/usr/bin/WebKitWebDriver']),
     outDir: o.out,
     keep: o.keep,
+    betweenRestarts: o.betweenRestarts,
     appEnv: o.smoke ? {} : scenario.appEnv,
   });
 

@@ -57,6 +57,8 @@ export async function smoke(h) {
 async function run_(h) {
   const soft = { critical: false, onSoftFailure: (n) => h.captureFailure(`-step${n}`) };
   const tray = new Tray(h.display, { menuItems: TRAY_MENU, classNames: ['tray-icon tray app idlewatt'] });
+  // Issue 16: first launch -> onboarding -> earning, as an owner meets it (printed below).
+  const launchedAt = Date.now();
   let s = await step('launch the app: onboarding opens', async () => {
     const s = await h.launch();
     await s.byTestId('onboarding-next', { timeoutMs: 60000 });
@@ -145,6 +147,9 @@ async function run_(h) {
       { timeoutMs: 6 * MINUTE },
     );
     log(`earnings today rose to ${parseAmount(text)}`);
+    const firstEarning = ((Date.now() - launchedAt) / 1000).toFixed(1);
+    log(`first launch to earning: ${firstEarning} s (window launch, onboarding with benchmark and wallet, first rise of today's earnings)`);
+    h.notes.push(`first launch to earning: ${firstEarning} s`);
     await h.shot('10-dashboard-earning');
     return parseAmount(text);
   });
@@ -339,6 +344,12 @@ async function run_(h) {
 
   s = await step('SIGKILL the app and start it again', async () => {
     await h.killApp();
+    if (h.opts.betweenRestarts) {
+      log(`while the app is down: ${h.opts.betweenRestarts}`);
+      const r = await run('bash', ['-c', h.opts.betweenRestarts], { timeoutMs: 5 * MINUTE });
+      for (const line of `${r.stdout}${r.stderr}`.trim().split('\n').slice(-15)) log(`  | ${line}`);
+      if (r.code !== 0) throw new Error(`--between-restarts exited ${r.code}`);
+    }
     const s2 = await h.launch();
     await s2.byTestId('node-state', { timeoutMs: 60000 });
     if (await s2.find(tid('onboarding-next'))) throw new Error('onboarding shown again after a restart');

@@ -21,8 +21,6 @@ export const commands = {
 	runBenchmark: () => typedError<BenchSummary_Serialize, AppError_Serialize>(__TAURI_INVOKE("run_benchmark")),
 	/**  The network and whether it answers. */
 	getNetwork: () => typedError<NetworkInfo_Serialize, AppError_Serialize>(__TAURI_INVOKE("get_network")),
-	/**  Paid work waiting, the price list, and whether the demo client submits the jobs. */
-	getMarket: () => typedError<Market_Serialize, AppError_Serialize>(__TAURI_INVOKE("get_market")),
 	/**  The wallet, or `null`. */
 	walletInfo: () => typedError<WalletView_Serialize | null, AppError_Serialize>(__TAURI_INVOKE("wallet_info")),
 	/**  A new wallet of 12 or 24 words; the phrase is shown once. */
@@ -40,7 +38,7 @@ export const commands = {
 	/**  Checks a withdrawal address (EIP-55). */
 	validateAddress: (address: string) => typedError<AddressCheck_Serialize, AppError_Serialize>(__TAURI_INVOKE("validate_address", { address })),
 	/**  The balance on the network. */
-	getBalance: () => typedError<Balance_Serialize, AppError_Serialize>(__TAURI_INVOKE("get_balance")),
+	getBalance: () => typedError<Balance, AppError_Serialize>(__TAURI_INVOKE("get_balance")),
 	/**  Withdraws `amount` tokens to `to`. */
 	withdraw: (to: string, amount: string) => typedError<WithdrawalView_Serialize, AppError_Serialize>(__TAURI_INVOKE("withdraw", { to, amount })),
 	/**  The withdrawals, newest first. */
@@ -57,14 +55,22 @@ export const commands = {
 	getAppInfo: () => typedError<AppInfo, AppError_Serialize>(__TAURI_INVOKE("get_app_info")),
 	/**  Opens the log folder in the file manager. */
 	openLogsFolder: () => typedError<null, AppError_Serialize>(__TAURI_INVOKE("open_logs_folder")),
+	/**  Where the updater stands (a ready update's version and notes, or a refusal). */
+	getUpdateStatus: () => typedError<UpdateStatus, AppError_Serialize>(__TAURI_INVOKE("get_update_status")),
+	/**
+	 *  Installs the downloaded update and restarts into it; while the node computes, answers
+	 *  `ask_first` unless `confirmed`.
+	 */
+	installUpdate: (confirmed: boolean) => typedError<InstallOutcome, AppError_Serialize>(__TAURI_INVOKE("install_update", { confirmed })),
 };
 
 /** Events */
 export const events = {
-	balanceChanged: makeEvent<BalanceChanged_Serialize, BalanceChanged_Deserialize>("balance_changed"),
+	balanceChanged: makeEvent<BalanceChanged, BalanceChanged>("balance_changed"),
 	benchProgress: makeEvent<BenchProgress, BenchProgress>("bench_progress"),
 	nodeEvent: makeEvent<NodeEvent_Serialize, NodeEvent_Deserialize>("node_event"),
 	statusChanged: makeEvent<StatusChanged_Serialize, StatusChanged_Deserialize>("status_changed"),
+	updateChanged: makeEvent<UpdateChanged, UpdateChanged>("update_changed"),
 	withdrawalChanged: makeEvent<WithdrawalChanged_Serialize, WithdrawalChanged_Deserialize>("withdrawal_changed"),
 };
 
@@ -147,19 +153,7 @@ export type AppState =
 "error";
 
 /**  The node's account on the network. */
-export type Balance = Balance_Serialize | Balance_Deserialize;
-
-/**  The balance changed. */
-export type BalanceChanged = BalanceChanged_Serialize | BalanceChanged_Deserialize;
-
-/**  The balance changed. */
-export type BalanceChanged_Deserialize = Balance_Deserialize;
-
-/**  The balance changed. */
-export type BalanceChanged_Serialize = Balance_Serialize;
-
-/**  The node's account on the network. */
-export type Balance_Deserialize = {
+export type Balance = {
 	/**  Token symbol. */
 	symbol: string,
 	/**  Can be withdrawn now. */
@@ -176,31 +170,10 @@ export type Balance_Deserialize = {
 	jobs_rejected: number,
 	/**  The local development network (its tokens are not real). */
 	devnet: boolean,
-	/**  The latest jobs (the coordinator's recent 20), newest first, each with who paid. */
-	recent_jobs: JobView_Deserialize[],
 };
 
-/**  The node's account on the network. */
-export type Balance_Serialize = {
-	/**  Token symbol. */
-	symbol: string,
-	/**  Can be withdrawn now. */
-	withdrawable: string,
-	/**  Leased work not yet verified. */
-	pending: string,
-	/**  Everything credited. */
-	total_earned: string,
-	/**  Credited today (local day), from the recent jobs. */
-	today_earned: string,
-	/**  Verified jobs among the recent ones. */
-	jobs_verified: number,
-	/**  Rejected jobs among the recent ones. */
-	jobs_rejected: number,
-	/**  The local development network (its tokens are not real). */
-	devnet: boolean,
-	/**  The latest jobs (the coordinator's recent 20), newest first, each with who paid. */
-	recent_jobs: JobView_Serialize[],
-};
+/**  The balance changed. */
+export type BalanceChanged = Balance;
 
 /**  Progress of the onboarding benchmark. */
 export type BenchProgress = {
@@ -453,83 +426,12 @@ export type HostInfo = {
 	os: string,
 };
 
-/**  What a job was. */
-export type JobKind = 
-/**  A matrix product: `rows`×`n`×`k`. */
-"matmul" | 
-/**  Sentence embeddings: `rows` texts of up to `k` tokens, vectors of `n` values. */
-"embeddings";
-
-/**  Who paid for a job (issue 14: the app shows where the money came from). */
-export type JobOrigin = 
-/**  A client of the network, from its escrow. */
-"client_paid" | 
-/**  The built-in demo client of the local network (devnet faucet tokens). */
-"demo_client" | 
-/**  Calibration work, from the operator's bootstrap budget. */
-"calibration";
-
-/**  Where a job stands. */
-export type JobOutcome = 
-/**  Leased, not judged yet. */
-"running" | 
-/**  Verified and paid. */
-"verified" | 
-/**  Failed verification: not paid. */
-"rejected" | 
-/**  Not finished in time, given back or cancelled: not paid. */
-"expired";
-
-/**  One job of the node, as the app lists it. */
-export type JobView = JobView_Serialize | JobView_Deserialize;
-
-/**  One job of the node, as the app lists it. */
-export type JobView_Deserialize = {
-	/**  The lease. */
-	lease_id: string,
-	/**  What it was. */
-	kind: JobKind,
-	/**  Rows of the result (texts for embeddings). */
-	rows: number,
-	/**  Columns of the result (the vector size for embeddings). */
-	n: number,
-	/**  The inner dimension (the longest text's tokens for embeddings). */
-	k: number,
-	/**  Who paid. */
-	origin: JobOrigin,
-	/**  Where it stands. */
-	outcome: JobOutcome,
-	/**  Tokens (credited only when verified). */
-	reward: string,
-	/**  Issued, Unix ms. */
-	issued_at_ms: number,
-	/**  Judged, Unix ms. */
-	finished_at_ms?: number | null,
-};
-
-/**  One job of the node, as the app lists it. */
-export type JobView_Serialize = {
-	/**  The lease. */
-	lease_id: string,
-	/**  What it was. */
-	kind: JobKind,
-	/**  Rows of the result (texts for embeddings). */
-	rows: number,
-	/**  Columns of the result (the vector size for embeddings). */
-	n: number,
-	/**  The inner dimension (the longest text's tokens for embeddings). */
-	k: number,
-	/**  Who paid. */
-	origin: JobOrigin,
-	/**  Where it stands. */
-	outcome: JobOutcome,
-	/**  Tokens (credited only when verified). */
-	reward: string,
-	/**  Issued, Unix ms. */
-	issued_at_ms: number,
-	/**  Judged, Unix ms. */
-	finished_at_ms: number | null,
-};
+/**  What the owner's click on "Install and restart" did. */
+export type InstallOutcome = 
+/**  Installing; the app restarts into the new version. */
+"installing" | 
+/**  The node is computing: the UI asks the owner, then calls again with `confirmed`. */
+"ask_first";
 
 /**  The language of the app's interface. */
 export type Language = 
@@ -537,47 +439,6 @@ export type Language =
 "en" | 
 /**  German. */
 "de";
-
-/**  Demand and prices on the network (`GET /v1/network` and `GET /v1/prices`). */
-export type Market = Market_Serialize | Market_Deserialize;
-
-/**  Demand and prices on the network (`GET /v1/network` and `GET /v1/prices`). */
-export type Market_Deserialize = {
-	/**
-	 *  Client jobs waiting for or being computed by nodes ("paid work waiting");
-	 *  `None` when the network did not answer.
-	 */
-	paid_jobs_waiting?: number | null,
-	/**  Calibration work is paid from the operator's budget now. */
-	calibration_budget: boolean,
-	/**  The price list (`None`: not published, or the network did not answer). */
-	prices?: PriceView_Deserialize | null,
-	/**  The local network in this process. */
-	embedded: boolean,
-	/**  The local network's built-in demo client is submitting the jobs. */
-	demo_client: boolean,
-	/**  Why the network did not answer. */
-	message?: string | null,
-};
-
-/**  Demand and prices on the network (`GET /v1/network` and `GET /v1/prices`). */
-export type Market_Serialize = {
-	/**
-	 *  Client jobs waiting for or being computed by nodes ("paid work waiting");
-	 *  `None` when the network did not answer.
-	 */
-	paid_jobs_waiting: number | null,
-	/**  Calibration work is paid from the operator's budget now. */
-	calibration_budget: boolean,
-	/**  The price list (`None`: not published, or the network did not answer). */
-	prices: PriceView_Serialize | null,
-	/**  The local network in this process. */
-	embedded: boolean,
-	/**  The local network's built-in demo client is submitting the jobs. */
-	demo_client: boolean,
-	/**  Why the network did not answer. */
-	message: string | null,
-};
 
 /**  One value with its source. */
 export type Measurement = {
@@ -657,41 +518,6 @@ export type NodeEvent_Deserialize = Event_Deserialize;
 
 /**  A node event as the core sends it (`{ ts_ms, event: "sample", ... }`). */
 export type NodeEvent_Serialize = Event_Serialize;
-
-/**  The network's public price list (`GET /v1/prices`). */
-export type PriceView = PriceView_Serialize | PriceView_Deserialize;
-
-/**  The network's public price list (`GET /v1/prices`). */
-export type PriceView_Deserialize = {
-	/**  Token symbol. */
-	symbol: string,
-	/**  What a client pays per TFLOP of matmul (tokens). */
-	matmul_per_tflop: string,
-	/**  What a client pays per 1,000 input tokens of embeddings (tokens). */
-	embeddings_per_1k_tokens: string,
-	/**  The node's share of a TFLOP of matmul, after the operator's fee (tokens). */
-	node_matmul_per_tflop: string,
-	/**  The operator's fee, basis points (1/100 of a percent). */
-	fee_bps: number,
-	/**  The operator's reference value of the token, when set. */
-	reference?: ReferenceView | null,
-};
-
-/**  The network's public price list (`GET /v1/prices`). */
-export type PriceView_Serialize = {
-	/**  Token symbol. */
-	symbol: string,
-	/**  What a client pays per TFLOP of matmul (tokens). */
-	matmul_per_tflop: string,
-	/**  What a client pays per 1,000 input tokens of embeddings (tokens). */
-	embeddings_per_1k_tokens: string,
-	/**  The node's share of a TFLOP of matmul, after the operator's fee (tokens). */
-	node_matmul_per_tflop: string,
-	/**  The operator's fee, basis points (1/100 of a percent). */
-	fee_bps: number,
-	/**  The operator's reference value of the token, when set. */
-	reference: ReferenceView | null,
-};
 
 /**  Why the node is in its state. */
 export type Reason = Reason_Serialize | Reason_Deserialize;
@@ -801,18 +627,6 @@ message: string } |
 message: string } | 
 /**  Shutting down. */
 { kind: "shutting_down" };
-
-/**  A price in the operator's reference currency (a display figure: no money moves by it). */
-export type ReferenceView = {
-	/**  ISO 4217 code, e.g. "EUR". */
-	currency: string,
-	/**  Value of one whole token. */
-	per_token: number,
-	/**  A TFLOP of matmul in that currency. */
-	matmul_per_tflop: number,
-	/**  1,000 tokens of embeddings input in that currency. */
-	embeddings_per_1k_tokens: number,
-};
 
 /**  When Idlewatt may compute. */
 export type RunMode = 
@@ -958,6 +772,13 @@ export type Settings_Deserialize = {
 	language?: Language | null,
 	/**  Start the desktop app at login (off until the owner turns it on). */
 	autostart?: boolean,
+	/**  Look for a new version of the app at start and every few hours (on by default). */
+	auto_update_checks?: boolean,
+	/**
+	 *  Where the app looks for updates; `None` = the project's update server
+	 *  ([`crate::app::updates::DEFAULT_UPDATE_URL`]).
+	 */
+	update_url?: string | null,
 };
 
 /**  Everything the owner can set. */
@@ -992,6 +813,13 @@ export type Settings_Serialize = {
 	language: Language | null,
 	/**  Start the desktop app at login (off until the owner turns it on). */
 	autostart: boolean,
+	/**  Look for a new version of the app at start and every few hours (on by default). */
+	auto_update_checks: boolean,
+	/**
+	 *  Where the app looks for updates; `None` = the project's update server
+	 *  ([`crate::app::updates::DEFAULT_UPDATE_URL`]).
+	 */
+	update_url: string | null,
 };
 
 /**  Whether a value was measured or estimated, and how. */
@@ -1044,6 +872,33 @@ export type Status_Serialize = {
 	/**  The network. */
 	network: NetworkRef_Serialize,
 };
+
+/**  The update status changed (the dashboard's banner follows it). */
+export type UpdateChanged = UpdateStatus;
+
+/**  Where the updater stands, as the UI shows it. */
+export type UpdateStatus = 
+/**  No update known (or automatic checks are off). */
+{ state: "idle" } | 
+/**  A newer version is being downloaded in the background. */
+{ state: "downloading"; 
+/**  The new version. */
+version: string } | 
+/**  A newer version is downloaded and its signature checked: ready to install. */
+{ state: "ready"; 
+/**  The new version. */
+version: string; 
+/**  Its release notes (may be empty). */
+notes: string } | 
+/**
+ *  An update was refused (bad signature, tampered download, not newer) or failed to
+ *  install; nothing was installed.
+ */
+{ state: "refused"; 
+/**  The offered version, when known. */
+version: string; 
+/**  Why, in words. */
+reason: string };
 
 /**  The wallet's public facts. */
 export type WalletView = WalletView_Serialize | WalletView_Deserialize;

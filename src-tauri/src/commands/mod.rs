@@ -7,11 +7,13 @@ pub mod hardware;
 pub mod money;
 pub mod node;
 pub mod settings;
+pub mod update;
 pub mod wallet;
 
 use tauri_specta::{collect_commands, collect_events};
 
 use crate::events::{BalanceChanged, BenchProgress, NodeEvent, StatusChanged, WithdrawalChanged};
+use crate::updates::UpdateChanged;
 
 /// The typed command and event registry.
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
@@ -43,8 +45,17 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             settings::set_autostart,
             about::get_app_info,
             about::open_logs_folder,
+            update::get_update_status,
+            update::install_update,
         ])
-        .events(collect_events![NodeEvent, BenchProgress, BalanceChanged, WithdrawalChanged, StatusChanged])
+        .events(collect_events![
+            NodeEvent,
+            BenchProgress,
+            BalanceChanged,
+            WithdrawalChanged,
+            StatusChanged,
+            UpdateChanged
+        ])
         // Timestamps and byte counts are u64 in Rust; all stay far below 2^53.
         .dangerously_cast_bigints_to_number()
         // f64 as `number`: the core never sends NaN or infinities (they would arrive as null).

@@ -39,6 +39,8 @@ export type Settings = Data<typeof commands.getSettings>;
 export type ScheduleWindow = NonNullable<Settings["schedule"]>["windows"][number];
 export type Weekday = ScheduleWindow["days"][number];
 export type AppInfo = Data<typeof commands.getAppInfo>;
+export type UpdateStatus = Data<typeof commands.getUpdateStatus>;
+export type InstallOutcome = Data<typeof commands.installUpdate>;
 export type { Result };
 
 /** A failed command: the shell's `AppError` (kind, sentence, optional settings key). */
@@ -126,6 +128,8 @@ export const api = {
   finishOnboarding: () => unwrap(commands.finishOnboarding()),
   setAutostart: (enabled: boolean) => unwrap(commands.setAutostart(enabled)),
   openLogsFolder: () => unwrap(commands.openLogsFolder()),
+  getUpdateStatus: () => unwrap(commands.getUpdateStatus()),
+  installUpdate: (confirmed: boolean) => unwrap(commands.installUpdate(confirmed)),
 };
 
 type Unlisten = () => void;
@@ -160,4 +164,6 @@ export const on = {
   statusChanged: (cb: (e: Status) => void) => subscribe<Status>((f) => events.statusChanged.listen(f), cb),
   withdrawalChanged: (cb: (e: Withdrawal) => void) =>
     subscribe<Withdrawal>((f) => events.withdrawalChanged.listen(f), cb),
+  updateChanged: (cb: (e: UpdateStatus) => void) =>
+    subscribe<UpdateStatus>((f) => events.updateChanged.listen(f), cb),
 };

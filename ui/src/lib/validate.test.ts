@@ -18,6 +18,8 @@ const base: Settings = {
   coordinator_url: null,
   language: null,
   autostart: false,
+  auto_update_checks: true,
+  update_url: null,
 };
 
 describe("address", () => {
@@ -105,6 +107,7 @@ describe("settings form", () => {
     f.price_per_kwh = "";
     f.network = "url";
     f.coordinator_url = "ftp://x";
+    f.update_url = "file:///tmp/evil.json";
     f.schedule_on = true;
     f.windows = [{ days: [], start: "10:00", end: "10:00" }];
     const r = fromForm(f, base);
@@ -116,6 +119,7 @@ describe("settings form", () => {
     expect(r.errors["currency"]?.key).toBe("val.currency");
     expect(r.errors["price_per_kwh"]?.key).toBe("val.required");
     expect(r.errors["coordinator_url"]?.key).toBe("val.url");
+    expect(r.errors["update_url"]?.key).toBe("val.url");
     expect(r.errors["schedule.windows[0].days"]?.key).toBe("val.window_days");
     const none = fromForm({ ...toForm(base), schedule_on: true, windows: [] }, base);
     expect(!none.ok && none.errors["schedule.windows"]?.key).toBe("val.windows_none");

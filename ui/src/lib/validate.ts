@@ -102,6 +102,8 @@ export type SettingsForm = {
   coordinator_url: string;
   language: "en" | "de" | "auto";
   autostart: boolean;
+  auto_update_checks: boolean;
+  update_url: string;
 };
 
 /** Field errors by settings key ("max_temp_c", "schedule.windows[0].end_min", …). */
@@ -129,6 +131,8 @@ export function toForm(s: Settings): SettingsForm {
     coordinator_url: s.coordinator_url ?? "",
     language: s.language ?? "auto",
     autostart: s.autostart,
+    auto_update_checks: s.auto_update_checks,
+    update_url: s.update_url ?? "",
   };
 }
 
@@ -188,6 +192,8 @@ export function fromForm(
     if (url === "") errors["coordinator_url"] = { key: "val.required" };
     else if (!/^https?:\/\/[^\s/]+/.test(url)) errors["coordinator_url"] = { key: "val.url" };
   }
+  const updateUrl = f.update_url.trim() === "" ? null : f.update_url.trim();
+  if (updateUrl !== null && !/^https?:\/\/[^\s/]+/.test(updateUrl)) errors["update_url"] = { key: "val.url" };
   const windows: { days: Weekday[]; start_min: number; end_min: number }[] = [];
   if (f.schedule_on) {
     if (f.windows.length === 0) errors["schedule.windows"] = { key: "val.windows_none" };
@@ -224,6 +230,8 @@ export function fromForm(
       coordinator_url: url,
       language: f.language === "auto" ? null : f.language,
       autostart: f.autostart,
+      auto_update_checks: f.auto_update_checks,
+      update_url: updateUrl,
     },
   };
 }

@@ -63,6 +63,8 @@ export function install(): void {
     coordinator_url: null,
     language: (q.get("lang") as "en" | "de" | null) ?? null,
     autostart: false,
+    auto_update_checks: true,
+    update_url: null,
   };
   let status: Status = {
     state: q.has("onboarding") ? "setup" : state0,
@@ -328,6 +330,12 @@ export function install(): void {
           return a.enabled as boolean;
         case "open_logs_folder":
           return null;
+        case "get_update_status":
+          return q.has("update")
+            ? { state: "ready", version: "0.2.0", notes: "Faster embeddings on small GPUs.\nFixes a rare stall after sleep." }
+            : { state: "idle" };
+        case "install_update":
+          return a.confirmed || status.state !== "computing" ? "installing" : "ask_first";
         default:
           fail("internal", `Preview has no data for ${cmd}.`);
       }
