@@ -118,7 +118,6 @@ impl Worker {
             tracing::info!(job = %job.id, "resuming a job interrupted before the last exit");
             (job, Some(s))
         });
-        let mut state =
         let mut state = State {
             policy,
             jobs,
