@@ -21,6 +21,8 @@ export const commands = {
 	runBenchmark: () => typedError<BenchSummary_Serialize, AppError_Serialize>(__TAURI_INVOKE("run_benchmark")),
 	/**  The network and whether it answers. */
 	getNetwork: () => typedError<NetworkInfo_Serialize, AppError_Serialize>(__TAURI_INVOKE("get_network")),
+	/**  Paid work waiting, the price list, and whether the demo client submits the jobs. */
+	getMarket: () => typedError<Market_Serialize, AppError_Serialize>(__TAURI_INVOKE("get_market")),
 	/**  The wallet, or `null`. */
 	walletInfo: () => typedError<WalletView_Serialize | null, AppError_Serialize>(__TAURI_INVOKE("wallet_info")),
 	/**  A new wallet of 12 or 24 words; the phrase is shown once. */
@@ -38,7 +40,7 @@ export const commands = {
 	/**  Checks a withdrawal address (EIP-55). */
 	validateAddress: (address: string) => typedError<AddressCheck_Serialize, AppError_Serialize>(__TAURI_INVOKE("validate_address", { address })),
 	/**  The balance on the network. */
-	getBalance: () => typedError<Balance, AppError_Serialize>(__TAURI_INVOKE("get_balance")),
+	getBalance: () => typedError<Balance_Serialize, AppError_Serialize>(__TAURI_INVOKE("get_balance")),
 	/**  Withdraws `amount` tokens to `to`. */
 	withdraw: (to: string, amount: string) => typedError<WithdrawalView_Serialize, AppError_Serialize>(__TAURI_INVOKE("withdraw", { to, amount })),
 	/**  The withdrawals, newest first. */
@@ -66,7 +68,7 @@ export const commands = {
 
 /** Events */
 export const events = {
-	balanceChanged: makeEvent<BalanceChanged, BalanceChanged>("balance_changed"),
+	balanceChanged: makeEvent<BalanceChanged_Serialize, BalanceChanged_Deserialize>("balance_changed"),
 	benchProgress: makeEvent<BenchProgress, BenchProgress>("bench_progress"),
 	nodeEvent: makeEvent<NodeEvent_Serialize, NodeEvent_Deserialize>("node_event"),
 	statusChanged: makeEvent<StatusChanged_Serialize, StatusChanged_Deserialize>("status_changed"),
@@ -153,7 +155,19 @@ export type AppState =
 "error";
 
 /**  The node's account on the network. */
-export type Balance = {
+export type Balance = Balance_Serialize | Balance_Deserialize;
+
+/**  The balance changed. */
+export type BalanceChanged = BalanceChanged_Serialize | BalanceChanged_Deserialize;
+
+/**  The balance changed. */
+export type BalanceChanged_Deserialize = Balance_Deserialize;
+
+/**  The balance changed. */
+export type BalanceChanged_Serialize = Balance_Serialize;
+
+/**  The node's account on the network. */
+export type Balance_Deserialize = {
 	/**  Token symbol. */
 	symbol: string,
 	/**  Can be withdrawn now. */
@@ -170,10 +184,31 @@ export type Balance = {
 	jobs_rejected: number,
 	/**  The local development network (its tokens are not real). */
 	devnet: boolean,
+	/**  The latest jobs (the coordinator's recent 20), newest first, each with who paid. */
+	recent_jobs: JobView_Deserialize[],
 };
 
-/**  The balance changed. */
-export type BalanceChanged = Balance;
+/**  The node's account on the network. */
+export type Balance_Serialize = {
+	/**  Token symbol. */
+	symbol: string,
+	/**  Can be withdrawn now. */
+	withdrawable: string,
+	/**  Leased work not yet verified. */
+	pending: string,
+	/**  Everything credited. */
+	total_earned: string,
+	/**  Credited today (local day), from the recent jobs. */
+	today_earned: string,
+	/**  Verified jobs among the recent ones. */
+	jobs_verified: number,
+	/**  Rejected jobs among the recent ones. */
+	jobs_rejected: number,
+	/**  The local development network (its tokens are not real). */
+	devnet: boolean,
+	/**  The latest jobs (the coordinator's recent 20), newest first, each with who paid. */
+	recent_jobs: JobView_Serialize[],
+};
 
 /**  Progress of the onboarding benchmark. */
 export type BenchProgress = {
@@ -269,8 +304,11 @@ export type EventKind = EventKind_Serialize | EventKind_Deserialize;
 export type EventKind_Deserialize = 
 /**  The state changed. */
 ({ event: "state"; 
-/**  New state (typed for the UI as the app's states, of which these are a part). */
-state: AppState; 
+/**
+ *  New state (the UI's `AppState` is a superset, so a `NodeState` is one of
+ *  them: the node layer never names the app's types).
+ */
+state: NodeState; 
 /**  Why (typed as nullable for the UI, as the app's status has it). */
 reason: Reason_Deserialize | null }) & { done_bytes?: never; flops?: never; fraction?: never; gpu_seconds?: never; job_id?: never; kept_fraction?: never; latency_ms?: never; model?: never; total_bytes?: never } | 
 /**  A job advanced. */
@@ -313,8 +351,11 @@ kept_fraction: number }) & { done_bytes?: never; flops?: never; fraction?: never
 export type EventKind_Serialize = 
 /**  The state changed. */
 ({ event: "state"; 
-/**  New state (typed for the UI as the app's states, of which these are a part). */
-state: AppState; 
+/**
+ *  New state (the UI's `AppState` is a superset, so a `NodeState` is one of
+ *  them: the node layer never names the app's types).
+ */
+state: NodeState; 
 /**  Why (typed as nullable for the UI, as the app's status has it). */
 reason: Reason_Serialize | null }) & { done_bytes?: never; flops?: never; fraction?: never; gpu_seconds?: never; job_id?: never; kept_fraction?: never; latency_ms?: never; model?: never; total_bytes?: never } | 
 /**  A job advanced. */
@@ -433,12 +474,131 @@ export type InstallOutcome =
 /**  The node is computing: the UI asks the owner, then calls again with `confirmed`. */
 "ask_first";
 
+/**  What a job was. */
+export type JobKind = 
+/**  A matrix product: `rows`×`n`×`k`. */
+"matmul" | 
+/**  Sentence embeddings: `rows` texts of up to `k` tokens, vectors of `n` values. */
+"embeddings";
+
+/**  Who paid for a job (issue 14: the app shows where the money came from). */
+export type JobOrigin = 
+/**  A client of the network, from its escrow. */
+"client_paid" | 
+/**  The built-in demo client of the local network (devnet faucet tokens). */
+"demo_client" | 
+/**  Calibration work, from the operator's bootstrap budget. */
+"calibration";
+
+/**  Where a job stands. */
+export type JobOutcome = 
+/**  Leased, not judged yet. */
+"running" | 
+/**  Verified and paid. */
+"verified" | 
+/**  Failed verification: not paid. */
+"rejected" | 
+/**  Not finished in time, given back or cancelled: not paid. */
+"expired";
+
+/**  One job of the node, as the app lists it. */
+export type JobView = JobView_Serialize | JobView_Deserialize;
+
+/**  One job of the node, as the app lists it. */
+export type JobView_Deserialize = {
+	/**  The lease. */
+	lease_id: string,
+	/**  What it was. */
+	kind: JobKind,
+	/**  Rows of the result (texts for embeddings). */
+	rows: number,
+	/**  Columns of the result (the vector size for embeddings). */
+	n: number,
+	/**  The inner dimension (the longest text's tokens for embeddings). */
+	k: number,
+	/**  Who paid. */
+	origin: JobOrigin,
+	/**  Where it stands. */
+	outcome: JobOutcome,
+	/**  Tokens (credited only when verified). */
+	reward: string,
+	/**  Issued, Unix ms. */
+	issued_at_ms: number,
+	/**  Judged, Unix ms. */
+	finished_at_ms?: number | null,
+};
+
+/**  One job of the node, as the app lists it. */
+export type JobView_Serialize = {
+	/**  The lease. */
+	lease_id: string,
+	/**  What it was. */
+	kind: JobKind,
+	/**  Rows of the result (texts for embeddings). */
+	rows: number,
+	/**  Columns of the result (the vector size for embeddings). */
+	n: number,
+	/**  The inner dimension (the longest text's tokens for embeddings). */
+	k: number,
+	/**  Who paid. */
+	origin: JobOrigin,
+	/**  Where it stands. */
+	outcome: JobOutcome,
+	/**  Tokens (credited only when verified). */
+	reward: string,
+	/**  Issued, Unix ms. */
+	issued_at_ms: number,
+	/**  Judged, Unix ms. */
+	finished_at_ms: number | null,
+};
+
 /**  The language of the app's interface. */
 export type Language = 
 /**  English. */
 "en" | 
 /**  German. */
 "de";
+
+/**  Demand and prices on the network (`GET /v1/network` and `GET /v1/prices`). */
+export type Market = Market_Serialize | Market_Deserialize;
+
+/**  Demand and prices on the network (`GET /v1/network` and `GET /v1/prices`). */
+export type Market_Deserialize = {
+	/**
+	 *  Client jobs waiting for or being computed by nodes ("paid work waiting");
+	 *  `None` when the network did not answer.
+	 */
+	paid_jobs_waiting?: number | null,
+	/**  Calibration work is paid from the operator's budget now. */
+	calibration_budget: boolean,
+	/**  The price list (`None`: not published, or the network did not answer). */
+	prices?: PriceView_Deserialize | null,
+	/**  The local network in this process. */
+	embedded: boolean,
+	/**  The local network's built-in demo client is submitting the jobs. */
+	demo_client: boolean,
+	/**  Why the network did not answer. */
+	message?: string | null,
+};
+
+/**  Demand and prices on the network (`GET /v1/network` and `GET /v1/prices`). */
+export type Market_Serialize = {
+	/**
+	 *  Client jobs waiting for or being computed by nodes ("paid work waiting");
+	 *  `None` when the network did not answer.
+	 */
+	paid_jobs_waiting: number | null,
+	/**  Calibration work is paid from the operator's budget now. */
+	calibration_budget: boolean,
+	/**  The price list (`None`: not published, or the network did not answer). */
+	prices: PriceView_Serialize | null,
+	/**  The local network in this process. */
+	embedded: boolean,
+	/**  The local network's built-in demo client is submitting the jobs. */
+	demo_client: boolean,
+	/**  Why the network did not answer. */
+	message: string | null,
+};
 
 /**  One value with its source. */
 export type Measurement = {
@@ -519,6 +679,58 @@ export type NodeEvent_Deserialize = Event_Deserialize;
 /**  A node event as the core sends it (`{ ts_ms, event: "sample", ... }`). */
 export type NodeEvent_Serialize = Event_Serialize;
 
+/**  The node's states (DESIGN §2). */
+export type NodeState = 
+/**  Owner present (or not away long enough): not computing. */
+"waiting" | 
+/**  Computing at full duty. */
+"computing" | 
+/**  Asked to stop; the GPU is finishing its last slice. */
+"yielding" | 
+/**  Not computing by rule (owner's pause, full-screen app, battery, schedule, ...). */
+"paused" | 
+/**  Computing below full duty to stay within a power or temperature limit. */
+"throttled" | 
+/**  No work can be fetched or handed in; results are kept until it can. */
+"offline" | 
+/**  Something needs the owner (no usable GPU, ...). */
+"error";
+
+/**  The network's public price list (`GET /v1/prices`). */
+export type PriceView = PriceView_Serialize | PriceView_Deserialize;
+
+/**  The network's public price list (`GET /v1/prices`). */
+export type PriceView_Deserialize = {
+	/**  Token symbol. */
+	symbol: string,
+	/**  What a client pays per TFLOP of matmul (tokens). */
+	matmul_per_tflop: string,
+	/**  What a client pays per 1,000 input tokens of embeddings (tokens). */
+	embeddings_per_1k_tokens: string,
+	/**  The node's share of a TFLOP of matmul, after the operator's fee (tokens). */
+	node_matmul_per_tflop: string,
+	/**  The operator's fee, basis points (1/100 of a percent). */
+	fee_bps: number,
+	/**  The operator's reference value of the token, when set. */
+	reference?: ReferenceView | null,
+};
+
+/**  The network's public price list (`GET /v1/prices`). */
+export type PriceView_Serialize = {
+	/**  Token symbol. */
+	symbol: string,
+	/**  What a client pays per TFLOP of matmul (tokens). */
+	matmul_per_tflop: string,
+	/**  What a client pays per 1,000 input tokens of embeddings (tokens). */
+	embeddings_per_1k_tokens: string,
+	/**  The node's share of a TFLOP of matmul, after the operator's fee (tokens). */
+	node_matmul_per_tflop: string,
+	/**  The operator's fee, basis points (1/100 of a percent). */
+	fee_bps: number,
+	/**  The operator's reference value of the token, when set. */
+	reference: ReferenceView | null,
+};
+
 /**  Why the node is in its state. */
 export type Reason = Reason_Serialize | Reason_Deserialize;
 
@@ -571,6 +783,13 @@ message: string } |
 /**  Work cannot be fetched or handed in. */
 { kind: "job_source_unavailable"; 
 /**  Why. */
+message: string } | 
+/**
+ *  The settings file cannot be read: nothing runs on guessed limits until the owner
+ *  saves settings again (the damaged file is kept as a copy then).
+ */
+{ kind: "settings_damaged"; 
+/**  Why (the file and what is wrong with it). */
 message: string } | 
 /**  Shutting down. */
 { kind: "shutting_down" };
@@ -625,8 +844,27 @@ message: string } |
 { kind: "job_source_unavailable"; 
 /**  Why. */
 message: string } | 
+/**
+ *  The settings file cannot be read: nothing runs on guessed limits until the owner
+ *  saves settings again (the damaged file is kept as a copy then).
+ */
+{ kind: "settings_damaged"; 
+/**  Why (the file and what is wrong with it). */
+message: string } | 
 /**  Shutting down. */
 { kind: "shutting_down" };
+
+/**  A price in the operator's reference currency (a display figure: no money moves by it). */
+export type ReferenceView = {
+	/**  ISO 4217 code, e.g. "EUR". */
+	currency: string,
+	/**  Value of one whole token. */
+	per_token: number,
+	/**  A TFLOP of matmul in that currency. */
+	matmul_per_tflop: number,
+	/**  1,000 tokens of embeddings input in that currency. */
+	embeddings_per_1k_tokens: number,
+};
 
 /**  When Idlewatt may compute. */
 export type RunMode = 

@@ -16,8 +16,9 @@ export type AppError = Extract<Awaited<ReturnType<typeof commands.getStatus>>, {
 export type ErrorKind = AppError["kind"];
 export type Status = Data<typeof commands.getStatus>;
 export type NodeEvent = Payload<typeof events.nodeEvent>;
-export type NodeState = Extract<NodeEvent, { event: "state" }>["state"];
 export type AppState = Status["state"];
+/** The state the UI shows: the app's, of which the node's event states are a part. */
+export type NodeState = AppState;
 export type Reason = NonNullable<Status["reason"]>;
 export type SampleEvent = Extract<Data<typeof commands.getRecentSamples>[number], { event: "sample" }>;
 export type Measurement = SampleEvent["gpu_watts"];
