@@ -12,7 +12,16 @@ use idlewatt_protocol::wire::{Books, NetworkStatus};
 /// negative. Prints one line past the test harness's capture, so a run of the suite
 /// shows every check.
 pub async fn assert_books(url: &str) -> Books {
-    let net: NetworkStatus = reqwest::get(format!("{url}/v1/network")).await.unwrap().json().await.unwrap();
+    // A scenario that flooded the coordinator may be rate-limited for a moment.
+    let mut r = reqwest::get(format!("{url}/v1/network")).await.unwrap();
+    for _ in 0..40 {
+        if r.status() != reqwest::StatusCode::TOO_MANY_REQUESTS {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        r = reqwest::get(format!("{url}/v1/network")).await.unwrap();
+    }
+    let net: NetworkStatus = r.json().await.unwrap();
     let b = net.books.expect("the coordinator reports its books");
     assert!(b.balanced, "books do not balance: {b:?}");
     assert_eq!(
