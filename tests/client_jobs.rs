@@ -133,3 +133,82 @@ fn a_node_computes_a_clients_matmul_on_the_gpu_and_the_client_gets_c() {
     assert_eq!(books.node_balances.0 + books.fees.0, job.price.0);
     assert_eq!(net.paid_jobs_waiting, 0);
 }
+
+/// The node's registration follows its kernel tuning: a node started before it ever
+/// tuned registers f32 only and is not given f16 work; once the engine has tuned on
+/// this GPU (lavapipe has `SHADER_F16`) and cached it in the data folder, its next lease
+/// registers again with f16, gets the f16 part and computes it on the GPU, verified.
+#[test]
+fn a_node_gets_f16_work_once_its_tuning_found_an_f16_path() {
+    let coordinator = Coordinator::start(idlewatt_coordinator::Config {
+        fixed_job_dim: Some(48),
+        rate_limit_per_s: 1000.0,
+        rate_limit_burst: 1000.0,
+        bootstrap_budget: TokenAmount::ZERO,
+        ..Default::default()
+    });
+    let base = coordinator.url();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let client = PrivateKeySigner::random();
+    let (code, _) = send(&rt, &client, &base, "POST", "/v1/faucet", b"{}".to_vec());
+    assert_eq!(code, 200);
+    let (m, n, k) = (40usize, 24usize, 32usize);
+    let (a, b) = idlewatt_protocol::inputs::matmul_inputs_f16(3, m as u32, n as u32, k as u32);
+    let mut shas = Vec::new();
+    for file in [npy::write_f16(m, k, &a), npy::write_f16(k, n, &b)] {
+        let sha = idlewatt_protocol::auth::body_sha256(&file);
+        let (code, body) = send(&rt, &client, &base, "PUT", &format!("/v1/blobs/{sha}"), file);
+        assert_eq!(code, 201, "{}", String::from_utf8_lossy(&body));
+        shas.push(sha);
+    }
+    let sub = JobSubmission::Matmul {
+        a_sha256: shas[0].clone(),
+        b_sha256: shas[1].clone(),
+        precision: Precision::F16,
+        max_price: TokenAmount::tokens(1),
+        expires_in_s: None,
+    };
+    let (code, body) = send(&rt, &client, &base, "POST", "/v1/jobs", serde_json::to_vec(&sub).unwrap());
+    assert_eq!(code, 201, "{}", String::from_utf8_lossy(&body));
+    let job: ClientJob = serde_json::from_slice(&body).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDirs::at(dir.path().join("node")).unwrap();
+    let signer: Arc<dyn RequestSigner> = Arc::new(PrivateKeySigner::random());
+    // What `jobs_for_wallet` registers before any tuning: f32 only.
+    let hardware = idlewatt::network::hardware_summary(&data);
+    assert_eq!(hardware.precisions, vec![Precision::F32]);
+    let limits = NodeLimits { max_dim: 1024, max_buffer_bytes: 1 << 28 };
+    let mut jobs = NetworkJobs::new(&base, signer, &data, hardware, limits)
+        .unwrap()
+        .with_retry(RetryPolicy { attempts: 2, ..RetryPolicy::once() });
+    assert!(matches!(jobs.next_job(), Err(JobSourceError::NoWork)), "an f32-only node got f16 work");
+
+    // The first compute session tunes (as the worker does) and caches the tuning.
+    let engine = util::engine();
+    let cache = data.join(idlewatt::compute::tuning::TUNING_FILE);
+    let (tuning, fresh) = engine.tuned(&cache, idlewatt::compute::tuning::DEFAULT_BUDGET, false).unwrap();
+    assert!(fresh);
+    assert!(tuning.precisions().contains(&Precision::F16), "lavapipe has SHADER_F16: {:?}", tuning.precisions());
+
+    // The same node's next lease (after the wait "no paid work" asked for) registers
+    // again with f16 and gets the f16 part.
+    let started = std::time::Instant::now();
+    let j = loop {
+        match jobs.next_job() {
+            Ok(j) => break j,
+            Err(JobSourceError::NoWork) if started.elapsed() < std::time::Duration::from_secs(60) => {
+                std::thread::sleep(std::time::Duration::from_millis(500));
+            }
+            Err(e) => panic!("no f16 work after tuning: {e}"),
+        }
+    };
+    assert!(j.client.is_some());
+    let (ja, jb) = j.inputs().unwrap();
+    let c = engine.matmul(&ja, &jb, j.dims, &CancelToken::new(), &mut |_| {}).unwrap();
+    jobs.submit(&j, c).unwrap();
+    let (code, body) = send(&rt, &client, &base, "GET", &format!("/v1/jobs/{}", job.id), vec![]);
+    assert_eq!(code, 200);
+    let done: ClientJob = serde_json::from_slice(&body).unwrap();
+    assert_eq!(done.status, ClientJobStatus::Done);
+}
