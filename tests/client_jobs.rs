@@ -14,7 +14,8 @@ use std::sync::Arc;
 use alloy::signers::local::PrivateKeySigner;
 use idlewatt::compute::CancelToken;
 use idlewatt::network::{NetworkJobs, RequestSigner, RetryPolicy};
-use idlewatt::node::{JobSource, JobSourceError};
+use idlewatt::node::events::EventKind;
+use idlewatt::node::{JobSource, JobSourceError, SourceWatch};
 use idlewatt::paths::DataDirs;
 use idlewatt_protocol::auth::sign_request_with_key;
 use idlewatt_protocol::client::{ClientJob, ClientJobStatus, JobSubmission};
@@ -211,4 +212,101 @@ fn a_node_gets_f16_work_once_its_tuning_found_an_f16_path() {
     assert_eq!(code, 200);
     let done: ClientJob = serde_json::from_slice(&body).unwrap();
     assert_eq!(done.status, ClientJobStatus::Done);
+}
+
+/// Issue 15 item 3: a node that leases an embeddings batch downloads the model first,
+/// says so in `download_progress` events ("downloading model, 41 of 87 MB"), and stops
+/// when the owner comes back (the node's cancel token): the lease it cannot start is
+/// given back at once (the next lease gets the same batch, not "no paid work"), and the
+/// next try downloads the model, verified, within the owner's model storage limit.
+#[test]
+fn an_embeddings_lease_downloads_its_model_with_progress_and_the_owners_return_stops_it() {
+    let model_dir = idlewatt_models::testing::minilm_dir().unwrap_or_else(|e| panic!("{e}"));
+    let coordinator = Coordinator::start(idlewatt_coordinator::Config {
+        rate_limit_per_s: 1000.0,
+        rate_limit_burst: 1000.0,
+        models: vec![idlewatt_coordinator::embed::registry::ModelSpec {
+            name: "all-MiniLM-L6-v2".into(),
+            dir: model_dir,
+        }],
+        ..Default::default()
+    });
+    let base = coordinator.url();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let client = PrivateKeySigner::random();
+    let (code, _) = send(&rt, &client, &base, "POST", "/v1/faucet", b"{}".to_vec());
+    assert_eq!(code, 200);
+    let sub = JobSubmission::Embeddings {
+        model: "all-MiniLM-L6-v2".into(),
+        input: vec!["The owner is away; the GPU is not.".into()],
+        max_price: TokenAmount::tokens(1000),
+        expires_in_s: None,
+    };
+    let (code, body) = send(&rt, &client, &base, "POST", "/v1/jobs", serde_json::to_vec(&sub).unwrap());
+    assert_eq!(code, 201, "{}", String::from_utf8_lossy(&body));
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDirs::at(dir.path().join("node")).unwrap();
+    let signer: Arc<dyn RequestSigner> = Arc::new(PrivateKeySigner::random());
+    let hardware = idlewatt::network::hardware_summary(&data);
+    let limits = NodeLimits { max_dim: 1024, max_buffer_bytes: 1 << 28 };
+    let quota = 500_000_000;
+    let mut jobs = NetworkJobs::new(&base, signer, &data, hardware, limits)
+        .unwrap()
+        .with_retry(RetryPolicy { attempts: 2, ..RetryPolicy::once() })
+        .with_model_quota(quota);
+    let (events, mut rx) = tokio::sync::broadcast::channel(4096);
+    let cancel = CancelToken::new();
+    jobs.watch(SourceWatch { events, cancel: cancel.clone() });
+    // The batch is cut once the coordinator has tokenized the texts: ask until it is there.
+    let mut next = |jobs: &mut NetworkJobs| {
+        let started = std::time::Instant::now();
+        loop {
+            match jobs.next_job() {
+                Err(JobSourceError::NoWork) if started.elapsed() < std::time::Duration::from_secs(120) => {
+                    std::thread::sleep(std::time::Duration::from_millis(500));
+                }
+                other => return other,
+            }
+        }
+    };
+
+    // The owner is back before the download could finish: stopped, nothing complete.
+    cancel.cancel();
+    let stopped = next(&mut jobs);
+    assert!(matches!(stopped, Err(JobSourceError::Interrupted)), "{stopped:?}");
+    let cache = idlewatt::model_cache::ModelCache::in_data(&data, quota);
+    assert!(cache.list().iter().all(|m| !m.complete), "{:?}", cache.list());
+
+    // Away again: the same batch is leased again at once (the first lease was given
+    // back), the model downloads with progress, and the job is the embeddings batch.
+    cancel.reset();
+    let job = next(&mut jobs).expect("the batch, leased again");
+    let work = job.embed.as_ref().expect("an embeddings batch");
+    assert!(work.model_dir.join("model.safetensors").is_file());
+    let mut seen = Vec::new();
+    while let Ok(e) = rx.try_recv() {
+        if let EventKind::DownloadProgress { model, done_bytes, total_bytes } = e.kind {
+            assert_eq!(model, "all-MiniLM-L6-v2");
+            seen.push((done_bytes, total_bytes));
+        }
+    }
+    let (done, total) = *seen.last().expect("download_progress events");
+    assert_eq!(done, total, "the last event says the download is complete: {seen:?}");
+    assert!(total > 80_000_000, "all-MiniLM-L6-v2 is about 87 MB: {total}");
+    assert!(seen.windows(2).all(|w| w[0].0 <= w[1].0), "progress never goes back: {seen:?}");
+    println!(
+        "model download: {} progress events, the last {}",
+        seen.len(),
+        idlewatt::node::events::download_line(done, total)
+    );
+    let listed = cache.list();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert!(listed[0].complete && listed[0].bytes >= total, "{listed:?}");
+    assert_eq!(listed[0].name, "all-MiniLM-L6-v2");
+
+    // The owner clears the models (the app's button): the disk space comes back.
+    let freed = cache.clear().unwrap();
+    assert!(freed >= total);
+    assert!(cache.list().is_empty());
 }

@@ -443,3 +443,16 @@ pub struct AppInfo {
     /// The log folder.
     pub log_dir: String,
 }
+
+/// The AI models this computer keeps for embeddings jobs (Hardware → "Models on this
+/// computer"), and the disk space they may use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ModelStorage {
+    /// Each model, most recently used first.
+    pub models: Vec<crate::model_cache::CachedModel>,
+    /// Bytes they use (partial downloads included).
+    pub used_bytes: u64,
+    /// The most they may use (Settings → model storage), bytes.
+    pub quota_bytes: u64,
+}

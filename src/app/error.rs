@@ -193,6 +193,15 @@ impl From<crate::paths::PathsError> for AppError {
     }
 }
 
+impl From<crate::model_cache::CacheError> for AppError {
+    fn from(e: crate::model_cache::CacheError) -> Self {
+        Self::new(
+            ErrorKind::Internal,
+            format!("{} Check that the data folder is writable and try again.", sentence(&e.to_string())),
+        )
+    }
+}
+
 impl From<crate::energy::EnergyError> for AppError {
     fn from(e: crate::energy::EnergyError) -> Self {
         Self::internal("reading the energy history", e)

@@ -32,6 +32,7 @@ use tokio::sync::{broadcast, oneshot};
 use crate::compute::{AdapterPolicy, Engine, GpuProfile, HostProfile};
 use crate::config::Settings;
 use crate::governor::Pause;
+use crate::model_cache::ModelCache;
 use crate::network::{CoordinatorClient, ForWalletError, jobs_for_wallet};
 use crate::node::{Event, EventKind, Node, NodeConfig, NodeControl, Reason};
 use crate::paths::DataDirs;
@@ -386,8 +387,9 @@ impl AppCore {
         };
         let settings = lock(&self.0.settings).clone();
         let (data, wallet, max_dim) = (self.0.data.clone(), self.0.wallet.clone(), self.0.overrides.max_job_dim);
+        let quota = settings.model_quota_bytes();
         let (jobs, idle) = tokio::task::spawn_blocking(move || {
-            (jobs_for_wallet(&url, &wallet, &data, max_dim), crate::idle::detect())
+            (jobs_for_wallet(&url, &wallet, &data, max_dim, quota), crate::idle::detect())
         })
         .await
         .map_err(blocking_failed)?;
@@ -526,6 +528,25 @@ impl AppCore {
         tokio::task::spawn_blocking(move || views::hardware(&probe.0, &probe.1, &settings))
             .await
             .map_err(blocking_failed)
+    }
+
+    /// The downloaded AI models and the space they may use.
+    pub async fn models(&self) -> Result<ModelStorage, AppError> {
+        let cache = ModelCache::in_data(&self.0.data, self.settings().model_quota_bytes());
+        tokio::task::spawn_blocking(move || views::model_storage(&cache)).await.map_err(blocking_failed)
+    }
+
+    /// Deletes every downloaded model (the next embeddings job downloads its model
+    /// again); returns what is left.
+    pub async fn clear_models(&self) -> Result<ModelStorage, AppError> {
+        let cache = ModelCache::in_data(&self.0.data, self.settings().model_quota_bytes());
+        tokio::task::spawn_blocking(move || {
+            let freed = cache.clear()?;
+            tracing::info!(freed, "the owner cleared the downloaded models");
+            Ok(views::model_storage(&cache))
+        })
+        .await
+        .map_err(blocking_failed)?
     }
 
     /// A short matmul benchmark on the GPU (progress as [`AppEvent::BenchProgress`]),

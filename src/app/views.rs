@@ -336,3 +336,10 @@ mod tests {
         assert_eq!(m.message.as_deref(), Some("connection refused"));
     }
 }
+
+/// The model cache as the app shows it.
+pub fn model_storage(cache: &crate::model_cache::ModelCache) -> super::dto::ModelStorage {
+    let models = cache.list();
+    let used_bytes = models.iter().map(|m| m.bytes).sum();
+    super::dto::ModelStorage { models, used_bytes, quota_bytes: cache.quota() }
+}

@@ -359,7 +359,8 @@ async fn job_source(
         #[cfg(not(feature = "embedded-network"))]
         Some(never) => match never {},
     };
-    let jobs = idlewatt::network::jobs_for_wallet(&url, &wallet, &config.data, job_size)?;
+    let quota = config.settings.model_quota_bytes();
+    let jobs = idlewatt::network::jobs_for_wallet(&url, &wallet, &config.data, job_size, quota)?;
     Ok((Box::new(jobs), handle))
 }
 

@@ -27,6 +27,8 @@ pub const FILE_NAME: &str = "settings.json";
 pub const VERSION: u32 = 2;
 /// Default power cap as a share of the GPU's rated power.
 pub const DEFAULT_CAP_SHARE: f64 = 0.8;
+/// Default disk space for downloaded models: 2 GB (as [`crate::model_cache::DEFAULT_QUOTA_BYTES`]).
+pub const DEFAULT_MODEL_STORAGE_MB: u32 = 2_000;
 
 /// When Idlewatt may compute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -104,6 +106,9 @@ pub struct Settings {
     /// Where the app looks for updates; `None` = the project's update server
     /// ([`crate::app::updates::DEFAULT_UPDATE_URL`]).
     pub update_url: Option<String>,
+    /// Disk space for downloaded AI models, MB of 10⁶ bytes (100–1,000,000); the least
+    /// recently used model is removed to stay within it.
+    pub model_storage_mb: u32,
 }
 
 impl Default for Settings {
@@ -126,6 +131,7 @@ impl Default for Settings {
             autostart: false,
             auto_update_checks: true,
             update_url: None,
+            model_storage_mb: DEFAULT_MODEL_STORAGE_MB,
         }
     }
 }
@@ -221,6 +227,7 @@ impl Settings {
         }
         range("price_per_kwh", self.price_per_kwh, 0.0, 10.0, " per kWh")?;
         range("grid_g_co2_per_kwh", self.grid_g_co2_per_kwh, 0.0, 2000.0, " g/kWh")?;
+        range("model_storage_mb", f64::from(self.model_storage_mb), 100.0, 1_000_000.0, " MB")?;
         if let Some(s) = &self.schedule {
             if s.windows.is_empty() {
                 return Err(ConfigError::Invalid {
@@ -247,6 +254,11 @@ impl Settings {
             }
         }
         Ok(())
+    }
+
+    /// The model cache's quota in bytes.
+    pub fn model_quota_bytes(&self) -> u64 {
+        u64::from(self.model_storage_mb) * 1_000_000
     }
 
     /// The power cap in watts for a GPU rated `rated_watts`.

@@ -40,16 +40,18 @@ pub fn hardware_summary(data: &DataDirs) -> HardwareSummary {
     }
 }
 
-/// Jobs from the coordinator at `url` for `wallet`'s key, of at most `max_dim` per side.
+/// Jobs from the coordinator at `url` for `wallet`'s key, of at most `max_dim` per side,
+/// with at most `model_quota` bytes of downloaded models (the owner's setting).
 pub fn jobs_for_wallet(
     url: &str,
     wallet: &Wallet,
     data: &DataDirs,
     max_dim: u32,
+    model_quota: u64,
 ) -> Result<NetworkJobs, ForWalletError> {
     let signer = wallet.signer()?;
     let hardware = hardware_summary(data);
     let limits = NodeLimits { max_dim, max_buffer_bytes: hardware.max_buffer_bytes };
     tracing::info!(%url, address = %signer.address(), "earning on the network");
-    Ok(NetworkJobs::new(url, Arc::new(signer), data, hardware, limits)?)
+    Ok(NetworkJobs::new(url, Arc::new(signer), data, hardware, limits)?.with_model_quota(model_quota))
 }

@@ -38,8 +38,9 @@ use super::client::{ClientError, CoordinatorClient, RetryPolicy};
 use super::outbox::{Outbox, OutboxError, PendingResult};
 use super::signer::RequestSigner;
 use crate::compute::MatmulDims;
-use crate::model_cache::{DEFAULT_QUOTA_BYTES, ModelCache};
-use crate::node::{ClientBlock, EmbedWork, Job, JobSource, JobSourceError};
+use crate::model_cache::{CacheError, DEFAULT_QUOTA_BYTES, ModelCache};
+use crate::node::events::{Event, EventKind};
+use crate::node::{ClientBlock, EmbedWork, Job, JobSource, JobSourceError, SourceWatch};
 use crate::paths::DataDirs;
 
 /// Input blobs kept in the node's cache.
@@ -99,7 +100,13 @@ pub struct NetworkJobs {
     blobs: PathBuf,
     /// Models for embeddings batches.
     models: ModelCache,
+    /// The node's events and cancel token (a model download reports progress and stops
+    /// when the owner returns); `None` until the node hands them over.
+    watch: Option<SourceWatch>,
 }
+
+/// At most this often a `download_progress` event while a model downloads.
+const DOWNLOAD_EVENT_EVERY: Duration = Duration::from_millis(250);
 
 /// Wait after a 429 that named no time.
 const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(5);
@@ -141,7 +148,14 @@ impl NetworkJobs {
             not_before: None,
             blobs: data.join("blobs"),
             models: ModelCache::in_data(data, DEFAULT_QUOTA_BYTES),
+            watch: None,
         })
+    }
+
+    /// Keeps downloaded models within `bytes` (the owner's model storage setting).
+    pub fn with_model_quota(mut self, bytes: u64) -> Self {
+        self.models = ModelCache::new(self.models.root().to_path_buf(), bytes);
+        self
     }
 
     /// Uses `retry` for every call.
@@ -366,8 +380,8 @@ fn prune_blobs(dir: &Path) {
 }
 
 impl NetworkJobs {
-    /// The node's job for `lease`, downloading a client block's inputs.
-    fn job_of(&self, lease: &Lease) -> Result<Job, String> {
+    /// The node's job for `lease`, downloading a client block's inputs or the model.
+    fn job_of(&self, lease: &Lease) -> Result<Job, JobSourceError> {
         match &lease.job {
             JobSpec::Matmul { m, n, k, seed, .. } => Ok(Job {
                 id: lease.lease_id.clone(),
@@ -377,8 +391,10 @@ impl NetworkJobs {
                 embed: None,
             }),
             JobSpec::ClientMatmul { a_sha256, b_sha256, n, k, row_start, rows, .. } => {
-                let a = cached_blob(&self.runtime, &self.client, &self.blobs, a_sha256)?;
-                let b = cached_blob(&self.runtime, &self.client, &self.blobs, b_sha256)?;
+                let a = cached_blob(&self.runtime, &self.client, &self.blobs, a_sha256)
+                    .map_err(JobSourceError::Unreachable)?;
+                let b = cached_blob(&self.runtime, &self.client, &self.blobs, b_sha256)
+                    .map_err(JobSourceError::Unreachable)?;
                 Ok(Job {
                     id: lease.lease_id.clone(),
                     dims: MatmulDims { m: *rows, n: *n, k: *k },
@@ -389,19 +405,36 @@ impl NetworkJobs {
             }
             JobSpec::Embeddings(batch) => {
                 // Downloaded once (resumed if interrupted), checked against the
-                // lease's hashes, kept under the cache's quota.
+                // lease's hashes, kept under the cache's quota; the owner sees its
+                // progress, and the owner's return stops it.
                 let span = tracing::info_span!("model", name = %batch.model.name);
                 let mut last_logged = 0u64;
+                let mut last_event: Option<Instant> = None;
+                let watch = self.watch.clone();
                 let model_dir = self
                     .runtime
                     .block_on(self.models.ensure(self.client.url(), &batch.model, &mut |p| {
-                        if p.done_bytes >= last_logged + 16 * 1024 * 1024 || p.done_bytes == p.total_bytes {
+                        let done = p.done_bytes == p.total_bytes;
+                        if p.done_bytes >= last_logged + 16 * 1024 * 1024 || done {
                             last_logged = p.done_bytes;
                             tracing::info!(done = p.done_bytes, total = p.total_bytes, "downloading the model");
                         }
-                        true
+                        let Some(w) = &watch else { return true };
+                        if done || last_event.is_none_or(|t| t.elapsed() >= DOWNLOAD_EVENT_EVERY) {
+                            last_event = Some(Instant::now());
+                            let kind = EventKind::DownloadProgress {
+                                model: p.model,
+                                done_bytes: p.done_bytes,
+                                total_bytes: p.total_bytes,
+                            };
+                            let _ = w.events.send(Event::now(kind));
+                        }
+                        !w.cancel.is_cancelled()
                     }))
-                    .map_err(|e| format!("model {}: {e}", batch.model.name))?;
+                    .map_err(|e| match e {
+                        CacheError::Stopped => JobSourceError::Interrupted,
+                        e => JobSourceError::Unreachable(format!("model {}: {e}", batch.model.name)),
+                    })?;
                 drop(span);
                 let (rows, dim, longest) = lease.job.dims();
                 Ok(Job {
@@ -421,6 +454,10 @@ fn unreachable(e: &ClientError) -> JobSourceError {
 }
 
 impl JobSource for NetworkJobs {
+    fn watch(&mut self, watch: SourceWatch) {
+        self.watch = Some(watch);
+    }
+
     fn next_job(&mut self) -> Result<Job, JobSourceError> {
         let span = tracing::info_span!("next_job", coordinator = self.client.url());
         let _guard = span.enter();
@@ -431,9 +468,26 @@ impl JobSource for NetworkJobs {
         match self.lease() {
             Ok(lease) => {
                 tracing::info!(lease_id = lease.lease_id, job = ?lease.job, reward = %lease.reward, "leased");
-                let job = self.job_of(&lease).map_err(JobSourceError::Unreachable)?;
-                self.leases.insert(lease.lease_id.clone(), lease);
-                Ok(job)
+                match self.job_of(&lease) {
+                    Ok(job) => {
+                        self.leases.insert(lease.lease_id.clone(), lease);
+                        Ok(job)
+                    }
+                    // A lease this node cannot start now is given back at once (not
+                    // left to time out): another node can take it, and this node's
+                    // lease cap stays free.
+                    Err(e) => {
+                        match self.runtime.block_on(self.client.release(&lease.lease_id)) {
+                            Ok(_) => {
+                                tracing::info!(lease_id = lease.lease_id, %e, "lease released: the job could not start")
+                            }
+                            Err(re) => {
+                                tracing::warn!(lease_id = lease.lease_id, %e, %re, "could not release a lease the node cannot start")
+                            }
+                        }
+                        Err(e)
+                    }
+                }
             }
             Err(ClientError::Api {
                 kind: ErrorKind::RateLimited | ErrorKind::NoPaidWork,

@@ -123,6 +123,22 @@ pub enum JobSourceError {
     /// The result was refused.
     #[error("result rejected: {0}")]
     Rejected(String),
+    /// Preparing the job (a model download) was stopped because the node must stop
+    /// computing (the owner came back); it resumes where it stopped next time.
+    #[error("stopped while preparing the job; it resumes next time")]
+    Interrupted,
+}
+
+/// What a source may use while it prepares a job on the compute thread: the node's
+/// event stream, for long preparations the owner should see ("downloading model, 41 of
+/// 87 MB"), and the node's cancel token, which is set when the node must stop computing
+/// (a download stops then and resumes next time).
+#[derive(Debug, Clone)]
+pub struct SourceWatch {
+    /// The node's events.
+    pub events: tokio::sync::broadcast::Sender<super::events::Event>,
+    /// Set when the node must stop computing.
+    pub cancel: crate::compute::CancelToken,
 }
 
 /// A source of jobs. Called from the compute worker thread; may block.
@@ -131,6 +147,9 @@ pub trait JobSource: Send {
     fn next_job(&mut self) -> Result<Job, JobSourceError>;
     /// Hands in the result `c` of `job`.
     fn submit(&mut self, job: &Job, c: Vec<f32>) -> Result<(), JobSourceError>;
+    /// Called once by the node before the first job (see [`SourceWatch`]); sources
+    /// that prepare nothing long ignore it.
+    fn watch(&mut self, _watch: SourceWatch) {}
 }
 
 /// Jobs generated on this machine; results spot-checked against an f64 dot product.

@@ -22,7 +22,7 @@ use thiserror::Error;
 use tokio::sync::{broadcast, mpsc};
 
 pub use events::{Event, EventKind, NodeState, Reason, Sample, download_line};
-pub use jobs::{ClientBlock, EmbedWork, Job, JobSource, JobSourceError, LocalJobs};
+pub use jobs::{ClientBlock, EmbedWork, Job, JobSource, JobSourceError, LocalJobs, SourceWatch};
 
 use crate::compute::{AdapterPolicy, CancelToken, GpuProfile};
 use crate::config::Settings;
@@ -238,6 +238,9 @@ impl Node {
                         tracing::info!(%e, "no paid work");
                         blocked_until = Some((Instant::now() + config.retry_after, NodeState::Waiting, Reason::JobSourceUnavailable { message: e.to_string() }));
                     }
+                    // The owner came back while the job was being prepared: the
+                        // download resumes when the node computes again.
+                    Report::SourceError(JobSourceError::Interrupted) => tracing::info!("job preparation stopped; it resumes next time"),
                     Report::SourceError(e) => {
                         tracing::warn!(%e, "job source unavailable");
                         blocked_until = Some((Instant::now() + config.retry_after, NodeState::Offline, Reason::JobSourceUnavailable { message: e.to_string() }));

@@ -118,6 +118,8 @@ impl Worker {
             tracing::info!(job = %job.id, "resuming a job interrupted before the last exit");
             (job, Some(s))
         });
+        let mut jobs = jobs;
+        jobs.watch(super::jobs::SourceWatch { events: events.clone(), cancel: cancel.clone() });
         let mut state = State {
             policy,
             jobs,

@@ -131,6 +131,10 @@ async function run_(h) {
       timeoutMs: 30000,
     });
     log(`GPU: ${name}`);
+    // The AI models section: none downloaded yet (the demo client pays for matmuls).
+    const models = await s.waitForText(tid('models-used'), (t) => /\d/.test(t), 'the models disk use', { timeoutMs: 20000 });
+    await s.byTestId('models-none');
+    log(`models: ${models}`);
     await h.shot('08-hardware');
   });
 

@@ -1,6 +1,7 @@
-//! The hardware check: GPU and sensors, the benchmark, the network and its market.
+//! The hardware check: GPU and sensors, the benchmark, the network and its market, the
+//! downloaded models.
 
-use idlewatt::app::{AppCore, AppError, BenchSummary, Hardware, Market, NetworkInfo};
+use idlewatt::app::{AppCore, AppError, BenchSummary, Hardware, Market, ModelStorage, NetworkInfo};
 use tauri::State;
 
 /// GPU, host and sensors.
@@ -29,4 +30,18 @@ pub async fn get_network(core: State<'_, AppCore>) -> Result<NetworkInfo, AppErr
 #[specta::specta]
 pub async fn get_market(core: State<'_, AppCore>) -> Result<Market, AppError> {
     core.market().await
+}
+
+/// The downloaded AI models and the disk space they may use.
+#[tauri::command]
+#[specta::specta]
+pub async fn get_models(core: State<'_, AppCore>) -> Result<ModelStorage, AppError> {
+    core.models().await
+}
+
+/// Deletes every downloaded model.
+#[tauri::command]
+#[specta::specta]
+pub async fn clear_models(core: State<'_, AppCore>) -> Result<ModelStorage, AppError> {
+    core.clear_models().await
 }

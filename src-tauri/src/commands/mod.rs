@@ -28,6 +28,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             hardware::run_benchmark,
             hardware::get_network,
             hardware::get_market,
+            hardware::get_models,
+            hardware::clear_models,
             wallet::wallet_info,
             wallet::wallet_create,
             wallet::wallet_backup_challenge,

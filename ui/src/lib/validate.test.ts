@@ -20,6 +20,7 @@ const base: Settings = {
   autostart: false,
   auto_update_checks: true,
   update_url: null,
+  model_storage_mb: 2000,
 };
 
 describe("address", () => {
@@ -108,6 +109,7 @@ describe("settings form", () => {
     f.network = "url";
     f.coordinator_url = "ftp://x";
     f.update_url = "file:///tmp/evil.json";
+    f.model_storage_mb = "50";
     f.schedule_on = true;
     f.windows = [{ days: [], start: "10:00", end: "10:00" }];
     const r = fromForm(f, base);
@@ -120,6 +122,7 @@ describe("settings form", () => {
     expect(r.errors["price_per_kwh"]?.key).toBe("val.required");
     expect(r.errors["coordinator_url"]?.key).toBe("val.url");
     expect(r.errors["update_url"]?.key).toBe("val.url");
+    expect(r.errors["model_storage_mb"]).toEqual({ key: "val.range", params: { min: 100, max: 1_000_000 } });
     expect(r.errors["schedule.windows[0].days"]?.key).toBe("val.window_days");
     const none = fromForm({ ...toForm(base), schedule_on: true, windows: [] }, base);
     expect(!none.ok && none.errors["schedule.windows"]?.key).toBe("val.windows_none");

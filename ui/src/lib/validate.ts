@@ -104,6 +104,7 @@ export type SettingsForm = {
   autostart: boolean;
   auto_update_checks: boolean;
   update_url: string;
+  model_storage_mb: string;
 };
 
 /** Field errors by settings key ("max_temp_c", "schedule.windows[0].end_min", …). */
@@ -133,6 +134,7 @@ export function toForm(s: Settings): SettingsForm {
     autostart: s.autostart,
     auto_update_checks: s.auto_update_checks,
     update_url: s.update_url ?? "",
+    model_storage_mb: String(s.model_storage_mb),
   };
 }
 
@@ -184,6 +186,7 @@ export function fromForm(
   const rated = ranged(errors, "rated_watts_override", f.rated_watts_override, 5, 2000, { optional: true });
   const price = ranged(errors, "price_per_kwh", f.price_per_kwh, 0, 10);
   const co2 = ranged(errors, "grid_g_co2_per_kwh", f.grid_g_co2_per_kwh, 0, 2000);
+  const models = ranged(errors, "model_storage_mb", f.model_storage_mb, 100, 1_000_000, { whole: true });
   const currency = f.currency.trim().toUpperCase();
   if (!/^[A-Z]{3}$/.test(currency)) errors["currency"] = { key: "val.currency" };
   let url: string | null = null;
@@ -232,6 +235,7 @@ export function fromForm(
       autostart: f.autostart,
       auto_update_checks: f.auto_update_checks,
       update_url: updateUrl,
+      model_storage_mb: models as number,
     },
   };
 }

@@ -65,6 +65,7 @@ export function install(): void {
     autostart: false,
     auto_update_checks: true,
     update_url: null,
+    model_storage_mb: 2000,
   };
   let status: Status = {
     state: q.has("onboarding") ? "setup" : state0,
