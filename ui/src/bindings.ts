@@ -23,6 +23,10 @@ export const commands = {
 	getNetwork: () => typedError<NetworkInfo_Serialize, AppError_Serialize>(__TAURI_INVOKE("get_network")),
 	/**  Paid work waiting, the price list, and whether the demo client submits the jobs. */
 	getMarket: () => typedError<Market_Serialize, AppError_Serialize>(__TAURI_INVOKE("get_market")),
+	/**  The downloaded AI models and the disk space they may use. */
+	getModels: () => typedError<ModelStorage, AppError_Serialize>(__TAURI_INVOKE("get_models")),
+	/**  Deletes every downloaded model. */
+	clearModels: () => typedError<ModelStorage, AppError_Serialize>(__TAURI_INVOKE("clear_models")),
 	/**  The wallet, or `null`. */
 	walletInfo: () => typedError<WalletView_Serialize | null, AppError_Serialize>(__TAURI_INVOKE("wallet_info")),
 	/**  A new wallet of 12 or 24 words; the phrase is shown once. */
@@ -241,6 +245,20 @@ export type BenchSummary_Serialize = {
 	max_rel_err: number,
 	/**  Estimated tokens per idle hour at the network's current reward, when known. */
 	est_tokens_per_hour: string | null,
+};
+
+/**  A model in the cache. */
+export type CachedModel = {
+	/**  The name the coordinator gave it. */
+	name: string,
+	/**  Its folder's name (the first 16 hex digits of its weights' SHA-256). */
+	content_id: string,
+	/**  Bytes on disk (partial downloads included). */
+	bytes: number,
+	/**  Every file downloaded and verified. */
+	complete: boolean,
+	/**  Last used, unix ms (0: never). */
+	last_used_ms: number,
 };
 
 /**  One day's energy and earnings. */
@@ -606,6 +624,19 @@ export type Measurement = {
 	value: number,
 	/**  Measured or estimated. */
 	source: Source,
+};
+
+/**
+ *  The AI models this computer keeps for embeddings jobs (Hardware → "Models on this
+ *  computer"), and the disk space they may use.
+ */
+export type ModelStorage = {
+	/**  Each model, most recently used first. */
+	models: CachedModel[],
+	/**  Bytes they use (partial downloads included). */
+	used_bytes: number,
+	/**  The most they may use (Settings → model storage), bytes. */
+	quota_bytes: number,
 };
 
 /**  The network as the app shows it. */
@@ -1017,6 +1048,11 @@ export type Settings_Deserialize = {
 	 *  ([`crate::app::updates::DEFAULT_UPDATE_URL`]).
 	 */
 	update_url?: string | null,
+	/**
+	 *  Disk space for downloaded AI models, MB of 10⁶ bytes (100–1,000,000); the least
+	 *  recently used model is removed to stay within it.
+	 */
+	model_storage_mb?: number,
 };
 
 /**  Everything the owner can set. */
@@ -1058,6 +1094,11 @@ export type Settings_Serialize = {
 	 *  ([`crate::app::updates::DEFAULT_UPDATE_URL`]).
 	 */
 	update_url: string | null,
+	/**
+	 *  Disk space for downloaded AI models, MB of 10⁶ bytes (100–1,000,000); the least
+	 *  recently used model is removed to stay within it.
+	 */
+	model_storage_mb: number,
 };
 
 /**  Whether a value was measured or estimated, and how. */
