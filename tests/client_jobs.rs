@@ -259,7 +259,7 @@ fn an_embeddings_lease_downloads_its_model_with_progress_and_the_owners_return_s
     let cancel = CancelToken::new();
     jobs.watch(SourceWatch { events, cancel: cancel.clone() });
     // The batch is cut once the coordinator has tokenized the texts: ask until it is there.
-    let mut next = |jobs: &mut NetworkJobs| {
+    let next = |jobs: &mut NetworkJobs| {
         let started = std::time::Instant::now();
         loop {
             match jobs.next_job() {

@@ -256,6 +256,13 @@ pub fn withdrawal(w: &idlewatt_protocol::withdrawal::WithdrawalInfo) -> Withdraw
     }
 }
 
+/// The model cache as the app shows it.
+pub fn model_storage(cache: &crate::model_cache::ModelCache) -> super::dto::ModelStorage {
+    let models = cache.list();
+    let used_bytes = models.iter().map(|m| m.bytes).sum();
+    super::dto::ModelStorage { models, used_bytes, quota_bytes: cache.quota() }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -335,11 +342,4 @@ mod tests {
         assert_eq!((m.paid_jobs_waiting, m.prices, m.demo_client), (None, None, true));
         assert_eq!(m.message.as_deref(), Some("connection refused"));
     }
-}
-
-/// The model cache as the app shows it.
-pub fn model_storage(cache: &crate::model_cache::ModelCache) -> super::dto::ModelStorage {
-    let models = cache.list();
-    let used_bytes = models.iter().map(|m| m.bytes).sum();
-    super::dto::ModelStorage { models, used_bytes, quota_bytes: cache.quota() }
 }
