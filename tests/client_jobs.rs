@@ -217,8 +217,9 @@ fn a_node_gets_f16_work_once_its_tuning_found_an_f16_path() {
 /// Issue 15 item 3: a node that leases an embeddings batch downloads the model first,
 /// says so in `download_progress` events ("downloading model, 41 of 87 MB"), and stops
 /// when the owner comes back (the node's cancel token): the lease it cannot start is
-/// given back at once (the next lease gets the same batch, not "no paid work"), and the
-/// next try downloads the model, verified, within the owner's model storage limit.
+/// given back at once, so another node gets the batch right away (not after the lease's
+/// deadline), downloads the model with progress, verified, within the owner's model
+/// storage limit, and the owner can delete it again.
 #[test]
 fn an_embeddings_lease_downloads_its_model_with_progress_and_the_owners_return_stops_it() {
     let model_dir = idlewatt_models::testing::minilm_dir().unwrap_or_else(|e| panic!("{e}"));
@@ -229,6 +230,9 @@ fn an_embeddings_lease_downloads_its_model_with_progress_and_the_owners_return_s
             name: "all-MiniLM-L6-v2".into(),
             dir: model_dir,
         }],
+        // Nodes on probation never get a part another node gave back; these two are
+        // past it, so the second may take the batch the first released.
+        limits: idlewatt_coordinator::Limits { probation_results: 0, ..Default::default() },
         ..Default::default()
     });
     let base = coordinator.url();
@@ -246,18 +250,21 @@ fn an_embeddings_lease_downloads_its_model_with_progress_and_the_owners_return_s
     assert_eq!(code, 201, "{}", String::from_utf8_lossy(&body));
 
     let dir = tempfile::tempdir().unwrap();
-    let data = DataDirs::at(dir.path().join("node")).unwrap();
-    let signer: Arc<dyn RequestSigner> = Arc::new(PrivateKeySigner::random());
-    let hardware = idlewatt::network::hardware_summary(&data);
-    let limits = NodeLimits { max_dim: 1024, max_buffer_bytes: 1 << 28 };
     let quota = 500_000_000;
-    let mut jobs = NetworkJobs::new(&base, signer, &data, hardware, limits)
-        .unwrap()
-        .with_retry(RetryPolicy { attempts: 2, ..RetryPolicy::once() })
-        .with_model_quota(quota);
-    let (events, mut rx) = tokio::sync::broadcast::channel(4096);
-    let cancel = CancelToken::new();
-    jobs.watch(SourceWatch { events, cancel: cancel.clone() });
+    let node = |name: &str| {
+        let data = DataDirs::at(dir.path().join(name)).unwrap();
+        let signer: Arc<dyn RequestSigner> = Arc::new(PrivateKeySigner::random());
+        let hardware = idlewatt::network::hardware_summary(&data);
+        let limits = NodeLimits { max_dim: 1024, max_buffer_bytes: 1 << 28 };
+        let mut jobs = NetworkJobs::new(&base, signer, &data, hardware, limits)
+            .unwrap()
+            .with_retry(RetryPolicy { attempts: 2, ..RetryPolicy::once() })
+            .with_model_quota(quota);
+        let (events, rx) = tokio::sync::broadcast::channel(4096);
+        let cancel = CancelToken::new();
+        jobs.watch(SourceWatch { events, cancel: cancel.clone() });
+        (jobs, rx, cancel, idlewatt::model_cache::ModelCache::in_data(&data, quota))
+    };
     // The batch is cut once the coordinator has tokenized the texts: ask until it is there.
     let next = |jobs: &mut NetworkJobs| {
         let started = std::time::Instant::now();
@@ -271,17 +278,20 @@ fn an_embeddings_lease_downloads_its_model_with_progress_and_the_owners_return_s
         }
     };
 
-    // The owner is back before the download could finish: stopped, nothing complete.
-    cancel.cancel();
-    let stopped = next(&mut jobs);
+    // The owner of the first node is back before its download could finish: stopped,
+    // nothing complete, and no lease left open.
+    let (mut a, _, a_cancel, a_cache) = node("a");
+    a_cancel.cancel();
+    let stopped = next(&mut a);
     assert!(matches!(stopped, Err(JobSourceError::Interrupted)), "{stopped:?}");
-    let cache = idlewatt::model_cache::ModelCache::in_data(&data, quota);
-    assert!(cache.list().iter().all(|m| !m.complete), "{:?}", cache.list());
+    assert!(a_cache.list().iter().all(|m| !m.complete), "{:?}", a_cache.list());
+    let held = rt.block_on(a.client().open_leases()).unwrap();
+    assert!(held.is_empty(), "the stopped node still holds {held:?}");
 
-    // Away again: the same batch is leased again at once (the first lease was given
-    // back), the model downloads with progress, and the job is the embeddings batch.
-    cancel.reset();
-    let job = next(&mut jobs).expect("the batch, leased again");
+    // The second node gets the batch at once (the first lease was given back), the
+    // model downloads with progress, and the job is the embeddings batch.
+    let (mut b, mut rx, _b_cancel, cache) = node("b");
+    let job = next(&mut b).expect("the released batch");
     let work = job.embed.as_ref().expect("an embeddings batch");
     assert!(work.model_dir.join("model.safetensors").is_file());
     let mut seen = Vec::new();

@@ -185,9 +185,11 @@ pub struct Event {
 }
 
 /// "downloading model, 41 of 87 MB" (MB of 2²⁰ bytes, as file managers count them;
-/// done rounded down, the total up).
+/// done rounded down, the total up, so a finished download reads "87 of 87").
 pub fn download_line(done_bytes: u64, total_bytes: u64) -> String {
-    format!("downloading model, {} of {} MB", done_bytes >> 20, total_bytes.div_ceil(1 << 20))
+    let total = total_bytes.div_ceil(1 << 20);
+    let done = if done_bytes >= total_bytes { total } else { done_bytes >> 20 };
+    format!("downloading model, {done} of {total} MB")
 }
 
 impl Event {
@@ -229,5 +231,6 @@ mod tests {
         assert_eq!(v["event"], "download_progress");
         assert_eq!(v["done_bytes"], 43_000_000);
         assert_eq!(download_line(43_000_000, 90_868_988), "downloading model, 41 of 87 MB");
+        assert_eq!(download_line(90_868_988, 90_868_988), "downloading model, 87 of 87 MB");
     }
 }

@@ -15,6 +15,7 @@ describe("model downloads", () => {
     const half = p(41 * MIB + 5, 86 * MIB + 1);
     expect(downloadText(half, en)).toBe("Downloading model all-MiniLM-L6-v2: 41 of 87 MB");
     expect(downloadText(half, de)).toBe("Modell all-MiniLM-L6-v2 wird geladen: 41 von 87 MB");
+    expect(downloadText(p(86 * MIB + 1, 86 * MIB + 1), en)).toBe("Downloading model all-MiniLM-L6-v2: 87 of 87 MB");
   });
   it("are shown only while unfinished and recently reported", () => {
     const half = p(10, 20);

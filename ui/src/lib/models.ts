@@ -14,11 +14,9 @@ export const DOWNLOAD_STALE_MS = 10_000;
 
 /** "Downloading model X: 41 of 87 MB" (MB of 2²⁰ bytes, like the node's own line). */
 export function downloadText(p: DownloadProgress, t: Translate): string {
-  return t("dash.downloading_model", {
-    model: p.model,
-    done: Math.floor(p.done_bytes / MIB),
-    total: Math.ceil(p.total_bytes / MIB),
-  });
+  const total = Math.ceil(p.total_bytes / MIB);
+  const done = p.done_bytes >= p.total_bytes ? total : Math.floor(p.done_bytes / MIB);
+  return t("dash.downloading_model", { model: p.model, done, total });
 }
 
 /** The download still worth showing at `now`: unfinished and heard from recently. */
