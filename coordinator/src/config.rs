@@ -222,6 +222,29 @@ impl Default for Config {
 /// network), so a first launch has work before any client shows up.
 pub const DEVNET_BOOTSTRAP_BUDGET: TokenAmount = TokenAmount::tokens(10);
 
+/// The smallest withdrawal on the embedded devnet: 0.000001 tokens. On a chain the
+/// minimum saves gas on dust; a devnet settles in its ledger, so an owner trying the
+/// whole flow on a first launch (minutes of earnings on a slow GPU) can withdraw.
+pub const DEVNET_MIN_WITHDRAWAL: TokenAmount = TokenAmount(1_000_000_000_000);
+
+impl Config {
+    /// The embedded local network of the app and `idlewatt-node` (one definition for
+    /// both), its database at `database`. Without `chain` it is a devnet: calibration
+    /// work paid from [`DEVNET_BOOTSTRAP_BUDGET`] and withdrawals settled in its ledger
+    /// from [`DEVNET_MIN_WITHDRAWAL`] up; with a chain, the defaults.
+    pub fn local_network(database: String, chain: Option<ChainConfig>) -> Self {
+        let defaults = Self::default();
+        let devnet = chain.is_none();
+        Self {
+            database,
+            bootstrap_budget: if devnet { DEVNET_BOOTSTRAP_BUDGET } else { defaults.bootstrap_budget },
+            min_withdrawal: if devnet { DEVNET_MIN_WITHDRAWAL } else { defaults.min_withdrawal },
+            chain,
+            ..defaults
+        }
+    }
+}
+
 /// The largest m, n or k any configuration may use (C of 4 GiB... is not a job).
 pub const HARD_MAX_DIM: u32 = 8192;
 

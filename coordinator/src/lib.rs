@@ -87,7 +87,7 @@ mod verification;
 mod withdrawals;
 mod work;
 
-pub use config::{ChainConfig, Config, DEVNET_BOOTSTRAP_BUDGET};
+pub use config::{ChainConfig, Config, DEVNET_BOOTSTRAP_BUDGET, DEVNET_MIN_WITHDRAWAL};
 pub use limits::Limits;
 pub use server::{Handle, StartError, start};
 

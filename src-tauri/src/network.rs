@@ -38,17 +38,7 @@ pub fn launcher() -> Launcher {
             // No chain configured: a devnet (withdrawals settled in its ledger only);
             // `IDLEWATT_CHAIN_RPC_URL` etc. (what `scripts/devchain` prints) pay for real.
             let chain = idlewatt_coordinator::ChainConfig::from_env()?;
-            let config = idlewatt_coordinator::Config {
-                database: database.to_string_lossy().into_owned(),
-                // Calibration work paid from a small devnet budget until clients come.
-                bootstrap_budget: if chain.is_none() {
-                    idlewatt_coordinator::DEVNET_BOOTSTRAP_BUDGET
-                } else {
-                    idlewatt_coordinator::Config::default().bootstrap_budget
-                },
-                chain,
-                ..idlewatt_coordinator::Config::default()
-            };
+            let config = idlewatt_coordinator::Config::local_network(database.to_string_lossy().into_owned(), chain);
             let handle = idlewatt_coordinator::start(config).await.map_err(|e| e.to_string())?;
             tracing::info!(url = %handle.url(), "local network started");
             Ok(Box::new(Embedded(handle)) as Box<dyn LocalNetwork>)

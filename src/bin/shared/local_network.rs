@@ -44,16 +44,8 @@ pub async fn start(data: &DataDirs) -> anyhow::Result<idlewatt_coordinator::Hand
     let database = data.join(DATABASE_FILE);
     let chain = idlewatt_coordinator::ChainConfig::from_env().map_err(anyhow::Error::msg)?;
     let config = idlewatt_coordinator::Config {
-        database: database.to_string_lossy().into_owned(),
-        // Calibration work paid from a small devnet budget until clients come.
-        bootstrap_budget: if chain.is_none() {
-            idlewatt_coordinator::DEVNET_BOOTSTRAP_BUDGET
-        } else {
-            idlewatt_coordinator::Config::default().bootstrap_budget
-        },
-        chain,
         models: local_models(),
-        ..idlewatt_coordinator::Config::default()
+        ..idlewatt_coordinator::Config::local_network(database.to_string_lossy().into_owned(), chain)
     };
     idlewatt_coordinator::start(config)
         .await
