@@ -4,9 +4,10 @@
 //! answers are retried with jittered exponential backoff; 4xx answers are final and
 //! come back as [`ClientError::Api`] with the coordinator's [`ErrorKind`].
 //!
-//! TLS: the workspace builds reqwest without a TLS back-end (rustls pulls in aws-lc or
-//! ring, a heavy build), so only `http://` URLs work for now; an `https://` URL is
-//! refused up front with a clear error rather than failing at the first request.
+//! TLS: the core builds reqwest without a TLS back-end of its own (rustls pulls in
+//! aws-lc or ring, a heavy build; only the desktop app's updater links the system's TLS),
+//! so only `http://` URLs work for now; an `https://` URL is refused up front with a
+//! clear error rather than failing at the first request.
 
 use std::sync::Arc;
 use std::time::Duration;
