@@ -43,6 +43,33 @@ fn send(
     })
 }
 
+/// Uploads A and B (`.npy` files) as the client's blobs and submits C = A·B; the job.
+fn submit_matmul(
+    rt: &tokio::runtime::Runtime,
+    client: &PrivateKeySigner,
+    base: &str,
+    files: [Vec<u8>; 2],
+    precision: Precision,
+) -> ClientJob {
+    let mut shas = Vec::new();
+    for file in files {
+        let sha = idlewatt_protocol::auth::body_sha256(&file);
+        let (code, body) = send(rt, client, base, "PUT", &format!("/v1/blobs/{sha}"), file);
+        assert_eq!(code, 201, "{}", String::from_utf8_lossy(&body));
+        shas.push(sha);
+    }
+    let sub = JobSubmission::Matmul {
+        a_sha256: shas[0].clone(),
+        b_sha256: shas[1].clone(),
+        precision,
+        max_price: TokenAmount::tokens(1),
+        expires_in_s: None,
+    };
+    let (code, body) = send(rt, client, base, "POST", "/v1/jobs", serde_json::to_vec(&sub).unwrap());
+    assert_eq!(code, 201, "{}", String::from_utf8_lossy(&body));
+    serde_json::from_slice(&body).unwrap()
+}
+
 #[test]
 fn a_node_computes_a_clients_matmul_on_the_gpu_and_the_client_gets_c() {
     let coordinator = Coordinator::start(idlewatt_coordinator::Config {
@@ -59,23 +86,7 @@ fn a_node_computes_a_clients_matmul_on_the_gpu_and_the_client_gets_c() {
     assert_eq!(code, 200);
     let (m, n, k) = (100usize, 30usize, 40usize);
     let (a, b) = idlewatt_protocol::inputs::matmul_inputs(11, m as u32, n as u32, k as u32);
-    let mut shas = Vec::new();
-    for file in [npy::write_f32(m, k, &a), npy::write_f32(k, n, &b)] {
-        let sha = idlewatt_protocol::auth::body_sha256(&file);
-        let (code, body) = send(&rt, &client, &base, "PUT", &format!("/v1/blobs/{sha}"), file);
-        assert_eq!(code, 201, "{}", String::from_utf8_lossy(&body));
-        shas.push(sha);
-    }
-    let sub = JobSubmission::Matmul {
-        a_sha256: shas[0].clone(),
-        b_sha256: shas[1].clone(),
-        precision: Precision::F32,
-        max_price: TokenAmount::tokens(1),
-        expires_in_s: None,
-    };
-    let (code, body) = send(&rt, &client, &base, "POST", "/v1/jobs", serde_json::to_vec(&sub).unwrap());
-    assert_eq!(code, 201, "{}", String::from_utf8_lossy(&body));
-    let job: ClientJob = serde_json::from_slice(&body).unwrap();
+    let job = submit_matmul(&rt, &client, &base, [npy::write_f32(m, k, &a), npy::write_f32(k, n, &b)], Precision::F32);
 
     let dir = tempfile::tempdir().unwrap();
     let data = DataDirs::at(dir.path().join("node")).unwrap();
@@ -155,23 +166,7 @@ fn a_node_gets_f16_work_once_its_tuning_found_an_f16_path() {
     assert_eq!(code, 200);
     let (m, n, k) = (40usize, 24usize, 32usize);
     let (a, b) = idlewatt_protocol::inputs::matmul_inputs_f16(3, m as u32, n as u32, k as u32);
-    let mut shas = Vec::new();
-    for file in [npy::write_f16(m, k, &a), npy::write_f16(k, n, &b)] {
-        let sha = idlewatt_protocol::auth::body_sha256(&file);
-        let (code, body) = send(&rt, &client, &base, "PUT", &format!("/v1/blobs/{sha}"), file);
-        assert_eq!(code, 201, "{}", String::from_utf8_lossy(&body));
-        shas.push(sha);
-    }
-    let sub = JobSubmission::Matmul {
-        a_sha256: shas[0].clone(),
-        b_sha256: shas[1].clone(),
-        precision: Precision::F16,
-        max_price: TokenAmount::tokens(1),
-        expires_in_s: None,
-    };
-    let (code, body) = send(&rt, &client, &base, "POST", "/v1/jobs", serde_json::to_vec(&sub).unwrap());
-    assert_eq!(code, 201, "{}", String::from_utf8_lossy(&body));
-    let job: ClientJob = serde_json::from_slice(&body).unwrap();
+    let job = submit_matmul(&rt, &client, &base, [npy::write_f16(m, k, &a), npy::write_f16(k, n, &b)], Precision::F16);
 
     let dir = tempfile::tempdir().unwrap();
     let data = DataDirs::at(dir.path().join("node")).unwrap();
